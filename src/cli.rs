@@ -1,0 +1,113 @@
+//! The command line, as clap derives it. Values are parsed here; what they mean is decided in
+//! `run.rs` and `aws_setup.rs`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ses-doctor",
+    version,
+    about = "Finds the real cause of Amazon SES credential errors, fixes it with your consent, and proves the fix with a test email",
+    long_about = None,
+    after_help = "Exit codes: 0 nothing wrong remains, 1 problems remain, 2 bad usage or input, 3 the diagnosis could not complete, 130 interrupted."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalOpts {
+    /// Profile with the sending credentials (the ones the mailer uses); default: AWS_PROFILE, then "default"
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Profile with credentials allowed to inspect IAM and apply fixes; default: the sending credentials
+    #[arg(long, global = true, value_name = "NAME")]
+    pub admin_profile: Option<String>,
+    /// Region the mailer sends through; default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Send every AWS request to this endpoint (an emulator or a proxy); AWS_ENDPOINT_URL also works
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Report format
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+    /// Apply every proposed fix with its defaults, without prompting
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
+    /// Show every change that would be made, and make none
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// When to use colour (NO_COLOR is honoured)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// More detail on stderr (-v: each AWS call)
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Seconds each AWS call may take before it is reported as unreachable
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub timeout: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Walk the fix flow: local checks, identity, region, permissions, access key, IAM user, test email
+    Diagnose(DiagnoseArgs),
+    /// Derive the SES SMTP password from a secret access key (read from a hidden prompt or stdin)
+    SmtpPassword(SmtpPasswordArgs),
+    /// Explain a finding code or a pasted error message (offline)
+    Explain {
+        /// A finding code, an AWS error code, or the error text itself
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// List the SES regions with their SMTP endpoints
+    Regions,
+    /// Print a shell completion script
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    /// Test this access key ID instead of the profile's credentials; the secret is read from
+    /// SES_DOCTOR_SECRET_ACCESS_KEY, stdin, or a hidden prompt (never from the command line)
+    #[arg(long, value_name = "AKIA...")]
+    pub access_key_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SmtpPasswordArgs {
+    /// Read the secret access key from SES_DOCTOR_SECRET_ACCESS_KEY instead of stdin or a prompt
+    #[arg(long)]
+    pub from_env: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

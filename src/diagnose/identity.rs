@@ -1,0 +1,602 @@
+//! Step 1: who do these credentials belong to? STS `GetCallerIdentity` needs no permission and
+//! cannot be denied, so its failure is about the credentials themselves. Every failure is
+//! classified; with separate admin credentials the cause is pinned through IAM and STS.
+
+use crate::aws_setup::{self, DEFAULT_REGION};
+use crate::codes::Code;
+use crate::report::{Finding, Fix, Severity, Step, StepId};
+use aws_config::SdkConfig;
+use aws_sdk_sts::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+/// AWS rejects requests signed more than 5 minutes from its clock.
+const SKEW_LIMIT_SECS: i64 = 300;
+/// Worth a warning before it starts failing.
+const SKEW_WARN_SECS: i64 = 120;
+
+/// Whose credentials these are, once STS has said.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub arn: String,
+    pub account: String,
+    /// The IAM user name when the ARN is an IAM user's.
+    pub user_name: Option<String>,
+}
+
+impl Caller {
+    fn from_arn(arn: String, account: String) -> Self {
+        let user_name = arn
+            .split_once(":user/")
+            .map(|(_, path)| path.rsplit('/').next().unwrap_or(path).to_owned());
+        Caller {
+            arn,
+            account,
+            user_name,
+        }
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.arn.ends_with(":root")
+    }
+}
+
+pub struct IdentityInput<'a> {
+    pub sending: &'a SdkConfig,
+    /// Admin credentials, when different from the sending ones.
+    pub admin: Option<&'a SdkConfig>,
+    pub key_id: &'a str,
+    /// The configured region, when it is a valid region name.
+    pub region: Option<&'a str>,
+}
+
+pub struct IdentityOutcome {
+    pub step: Step,
+    pub caller: Option<Caller>,
+}
+
+pub async fn check(input: IdentityInput<'_>) -> IdentityOutcome {
+    let mut step = Step::new(StepId::Identity);
+    let caller = match call(input.sending, DEFAULT_REGION).await {
+        Ok((caller, date)) => {
+            if let Some(f) = skew_finding(date.as_deref(), SystemTime::now(), true) {
+                step.push(f);
+            }
+            caller
+        }
+        Err(failure) => {
+            let mut finding = classify(&failure, input.key_id, SystemTime::now());
+            if let Failure::Unreachable(msg) = &failure {
+                step.mark_incomplete(format!("STS could not be reached: {msg}"));
+            } else if let Some(admin) = input.admin {
+                finding = pin_with_admin(admin, input.key_id, finding).await;
+            }
+            step.push(finding);
+            return IdentityOutcome { step, caller: None };
+        }
+    };
+
+    if caller.is_root() {
+        step.push(root_finding(&caller));
+    } else {
+        step.push(
+            Finding::new(
+                Code::CredentialsValid,
+                Severity::Pass,
+                format!("AWS accepted the key: it belongs to {}", caller.arn),
+            )
+            .explain("The access key ID and secret are valid and active.")
+            .evidence("caller", &caller.arn)
+            .evidence("account", &caller.account),
+        );
+    }
+
+    // A key that works in the default region but not in the target one: the region is opt-in
+    // and not enabled on the account.
+    if let Some(region) = input.region.filter(|r| *r != DEFAULT_REGION) {
+        if let Err(Failure::Service { code, .. }) = call(input.sending, region).await {
+            if code == "InvalidClientTokenId" || code == "UnrecognizedClientException" {
+                step.push(region_not_enabled(region));
+            }
+        }
+    }
+
+    if let Some(admin) = input.admin {
+        match call(admin, DEFAULT_REGION).await {
+            Ok((admin_caller, _)) if admin_caller.account != caller.account => {
+                step.push(other_account(input.key_id, &caller.account, &admin_caller.account));
+            }
+            Ok(_) => {}
+            Err(failure) => step.push(admin_failed(&failure)),
+        }
+    }
+    IdentityOutcome {
+        step,
+        caller: Some(caller),
+    }
+}
+
+/// A failed AWS call, reduced to what the classification needs.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    Service {
+        code: String,
+        message: String,
+        /// The server's `Date` header: its clock.
+        date: Option<String>,
+    },
+    /// No answer: connection refused, DNS, timeout.
+    Unreachable(String),
+    Other(String),
+}
+
+impl Failure {
+    pub(crate) fn from_sdk<E: ProvideErrorMetadata + std::error::Error + 'static>(
+        err: &SdkError<E, HttpResponse>,
+    ) -> Self {
+        use aws_smithy_types::error::display::DisplayErrorContext;
+        match err {
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
+                Failure::Unreachable(DisplayErrorContext(err).to_string())
+            }
+            SdkError::ServiceError(service) => Failure::Service {
+                code: service.err().code().unwrap_or("unknown").to_owned(),
+                message: service.err().message().unwrap_or_default().to_owned(),
+                date: service
+                    .raw()
+                    .headers()
+                    .get("date")
+                    .map(str::to_owned),
+            },
+            _ => Failure::Other(DisplayErrorContext(err).to_string()),
+        }
+    }
+}
+
+async fn call(config: &SdkConfig, region: &str) -> Result<(Caller, Option<String>), Failure> {
+    let recorder = DateRecorder::default();
+    let result = aws_setup::sts(config, region)
+        .get_caller_identity()
+        .customize()
+        .interceptor(recorder.clone())
+        .send()
+        .await;
+    match result {
+        Ok(out) => Ok((
+            Caller::from_arn(
+                out.arn().unwrap_or_default().to_owned(),
+                out.account().unwrap_or_default().to_owned(),
+            ),
+            recorder.get(),
+        )),
+        Err(e) => Err(Failure::from_sdk(&e)),
+    }
+}
+
+/// Records the `Date` header of the response, which is AWS's clock.
+#[derive(Clone, Debug, Default)]
+struct DateRecorder(Arc<Mutex<Option<String>>>);
+
+impl DateRecorder {
+    fn get(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|d| d.clone())
+    }
+}
+
+impl Intercept for DateRecorder {
+    fn name(&self) -> &'static str {
+        "DateRecorder"
+    }
+
+    fn read_after_transmit(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if let (Some(date), Ok(mut slot)) = (context.response().headers().get("date"), self.0.lock())
+        {
+            *slot = Some(date.to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// Seconds by which AWS's clock (from `Date`) is ahead of ours; negative if ours is ahead.
+fn skew_seconds(server_date: &str, now: SystemTime) -> Option<i64> {
+    let server = DateTime::from_str(server_date, Format::HttpDate).ok()?;
+    let local = DateTime::from(now);
+    Some(server.secs() - local.secs())
+}
+
+fn skew_finding(server_date: Option<&str>, now: SystemTime, accepted: bool) -> Option<Finding> {
+    let skew = skew_seconds(server_date?, now)?;
+    let limit = if accepted { SKEW_WARN_SECS } else { SKEW_LIMIT_SECS };
+    if skew.abs() <= limit {
+        return None;
+    }
+    let direction = if skew > 0 { "behind" } else { "ahead of" };
+    let (severity, title) = if skew.abs() > SKEW_LIMIT_SECS {
+        (
+            Severity::Error,
+            format!(
+                "This computer's clock is {} {direction} AWS's: signatures are rejected",
+                human_duration(skew.unsigned_abs())
+            ),
+        )
+    } else {
+        (
+            Severity::Warning,
+            format!(
+                "This computer's clock is {} {direction} AWS's; at 5 minutes requests start failing",
+                human_duration(skew.unsigned_abs())
+            ),
+        )
+    };
+    Some(
+        Finding::new(Code::ClockSkew, severity, title)
+            .explain(
+                "Every AWS request is signed with the current time, and AWS rejects signatures more \
+                 than 5 minutes from its own clock, whatever the key. The AWS SDKs do not correct \
+                 for this themselves.",
+            )
+            .evidence("AWS time (Date header)", server_date?)
+            .evidence("local time", DateTime::from(now).fmt(Format::HttpDate).unwrap_or_default())
+            .fix(
+                Fix::manual("Synchronise the clock of the machine that sends the mail with NTP")
+                    .command("sudo timedatectl set-ntp true"),
+            ),
+    )
+}
+
+fn human_duration(secs: u64) -> String {
+    match secs {
+        0..=119 => format!("{secs} seconds"),
+        120..=7199 => format!("{} minutes", secs / 60),
+        _ => format!("{} hours", secs / 3600),
+    }
+}
+
+/// The finding for a failed GetCallerIdentity with the sending credentials.
+pub(crate) fn classify(failure: &Failure, key_id: &str, now: SystemTime) -> Finding {
+    match failure {
+        Failure::Service {
+            code,
+            message,
+            date,
+        } => {
+            // A skewed clock breaks every signature; say so before blaming the key.
+            if let Some(f) = skew_finding(date.as_deref(), now, false) {
+                return f.evidence("AWS said", format!("{code}: {message}"));
+            }
+            match code.as_str() {
+                "InvalidClientTokenId" | "UnrecognizedClientException" | "InvalidAccessKeyId" => {
+                    access_key_unknown(key_id, code, message)
+                }
+                "SignatureDoesNotMatch" | "IncompleteSignature"
+                    if message.contains("Signature expired")
+                        || message.contains("not yet current") =>
+                {
+                    Finding::new(
+                        Code::ClockSkew,
+                        Severity::Error,
+                        "AWS rejected the request as signed at the wrong time: this computer's clock is off",
+                    )
+                    .explain(
+                        "AWS rejects signatures more than 5 minutes from its own clock, whatever the key.",
+                    )
+                    .evidence("AWS said", format!("{code}: {message}"))
+                    .fix(
+                        Fix::manual("Synchronise the clock of the machine that sends the mail with NTP")
+                            .command("sudo timedatectl set-ntp true"),
+                    )
+                }
+                "SignatureDoesNotMatch" => signature_mismatch(key_id, code, message),
+                "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired" => {
+                    Finding::new(
+                        Code::CredentialsExpired,
+                        Severity::Error,
+                        "The temporary credentials have expired",
+                    )
+                    .explain(
+                        "Session tokens (from SSO, an assumed role or GetSessionToken) last from 15 \
+                         minutes to 36 hours. A mailer needs long-term IAM user keys, or a role its \
+                         platform refreshes for it.",
+                    )
+                    .evidence("access key ID", key_id)
+                    .evidence("AWS said", format!("{code}: {message}"))
+                    .fix(Fix::manual(
+                        "Refresh the credentials (for SSO: `aws sso login`), or give the mailer an IAM user's access key",
+                    ))
+                }
+                _ => aws_call_failed(&format!("{code}: {message}")),
+            }
+        }
+        Failure::Unreachable(msg) => Finding::new(
+            Code::EndpointUnreachable,
+            Severity::Error,
+            "AWS STS could not be reached, so the credentials could not be checked",
+        )
+        .explain(
+            "ses-doctor needs to reach AWS over HTTPS. Check the network, a proxy \
+             (HTTPS_PROXY), or --endpoint-url / AWS_ENDPOINT_URL if one is set.",
+        )
+        .evidence("error", msg.as_str()),
+        Failure::Other(msg) => aws_call_failed(msg),
+    }
+}
+
+fn aws_call_failed(detail: &str) -> Finding {
+    Finding::new(
+        Code::AwsCallFailed,
+        Severity::Error,
+        "AWS STS rejected the request with an error ses-doctor does not recognise",
+    )
+    .explain("The raw error is below; `ses-doctor explain` may know more about it.")
+    .evidence("AWS said", detail)
+}
+
+fn access_key_unknown(key_id: &str, code: &str, message: &str) -> Finding {
+    Finding::new(
+        Code::AccessKeyUnknown,
+        Severity::Error,
+        format!("AWS does not recognise the access key {key_id}"),
+    )
+    .explain(
+        "AWS answers \"The security token included in the request is invalid\" when the key ID \
+         does not exist: it was deleted, mistyped, is deactivated, or belongs to another \
+         partition (China, GovCloud). Give ses-doctor admin credentials (--admin-profile) to \
+         tell these apart.",
+    )
+    .evidence("access key ID", key_id)
+    .evidence("AWS said", format!("{code}: {message}"))
+    .fix(Fix::manual(
+        "Compare the key ID with the one in the IAM console (IAM > Users > Security credentials); if the key is gone, create a new one",
+    ))
+}
+
+fn signature_mismatch(key_id: &str, code: &str, message: &str) -> Finding {
+    Finding::new(
+        Code::SignatureMismatch,
+        Severity::Error,
+        format!("AWS knows the key {key_id}, but the secret does not match it"),
+    )
+    .explain(
+        "The secret access key is wrong: truncated when copied, with stray whitespace or quotes, \
+         the secret of another key, or an SMTP password. AWS shows a secret only once, when the \
+         key is created; if it is lost, create a new key.",
+    )
+    .evidence("access key ID", key_id)
+    .evidence("AWS said", format!("{code}: {message}"))
+    .fix(Fix::manual(
+        "Copy the secret again from where it was saved when the key was created; if it is lost, create a new access key",
+    ))
+}
+
+fn root_finding(caller: &Caller) -> Finding {
+    Finding::new(
+        Code::RootCredentials,
+        Severity::Error,
+        "These are the root user's access keys",
+    )
+    .explain(
+        "Root keys can do anything in the account and cannot be limited by policies; AWS advises \
+         never to create them. Send mail with an IAM user that may only send email, and delete \
+         the root keys.",
+    )
+    .evidence("caller", &caller.arn)
+    .fix(Fix::manual(
+        "Create an IAM user for sending (ses-doctor will offer this), then delete the root access keys in the console (account menu > Security credentials)",
+    ))
+}
+
+fn region_not_enabled(region: &str) -> Finding {
+    Finding::new(
+        Code::RegionNotEnabled,
+        Severity::Error,
+        format!("The key works in {DEFAULT_REGION} but not in {region}: the region is not enabled"),
+    )
+    .explain(
+        "Regions launched after March 2019 are opt-in: until the account enables them, AWS \
+         answers every request there with \"The security token included in the request is \
+         invalid\", whatever the key.",
+    )
+    .evidence("region", region)
+    .fix(
+        Fix::manual(format!(
+            "Enable {region} (Account settings > AWS Regions), or use an enabled SES region"
+        ))
+        .command(format!("aws account enable-region --region-name {region}")),
+    )
+}
+
+fn other_account(key_id: &str, key_account: &str, admin_account: &str) -> Finding {
+    Finding::new(
+        Code::AccessKeyOtherAccount,
+        Severity::Error,
+        format!("The key {key_id} belongs to account {key_account}, not {admin_account}"),
+    )
+    .explain(
+        "The admin credentials are for another AWS account than the sending key. Identities, \
+         permissions and sending limits are per account: the mailer's key must come from the \
+         account where SES is set up.",
+    )
+    .evidence("key's account", key_account)
+    .evidence("admin account", admin_account)
+    .fix(Fix::manual(format!(
+        "Create an access key for an IAM user in account {admin_account} and give it to the mailer, or pass the right --admin-profile"
+    )))
+}
+
+fn admin_failed(failure: &Failure) -> Finding {
+    let detail = match failure {
+        Failure::Service { code, message, .. } => format!("{code}: {message}"),
+        Failure::Unreachable(m) | Failure::Other(m) => m.clone(),
+    };
+    Finding::new(
+        Code::AdminCredentialsFailed,
+        Severity::Warning,
+        "The admin credentials were rejected; causes that need IAM could not be pinned down",
+    )
+    .explain("Run `ses-doctor diagnose --profile <admin profile>` to see what is wrong with them.")
+    .evidence("AWS said", detail)
+}
+
+/// With admin credentials, turn "AWS does not accept this key" into the precise cause: which
+/// account owns it, whether it was deleted, whether it is inactive.
+async fn pin_with_admin(admin: &SdkConfig, key_id: &str, finding: Finding) -> Finding {
+    if !matches!(
+        finding.code,
+        Code::AccessKeyUnknown | Code::SignatureMismatch
+    ) {
+        return finding;
+    }
+    let admin_account = match call(admin, DEFAULT_REGION).await {
+        Ok((caller, _)) => caller.account,
+        Err(failure) => {
+            let note = admin_failed(&failure);
+            return finding.evidence("admin check", note.title);
+        }
+    };
+    let owner = aws_setup::sts(admin, DEFAULT_REGION)
+        .get_access_key_info()
+        .access_key_id(key_id)
+        .send()
+        .await;
+    if let Ok(info) = &owner {
+        if let Some(owner) = info.account().filter(|a| *a != admin_account) {
+            return other_account(key_id, owner, &admin_account)
+                .evidence("AWS said (sending key)", original_said(&finding));
+        }
+    }
+
+    let iam = aws_setup::iam(admin);
+    let last_used = iam.get_access_key_last_used().access_key_id(key_id).send().await;
+    let user = match last_used {
+        Ok(out) => out.user_name().map(str::to_owned),
+        Err(e) => {
+            let code = e.code().unwrap_or_default();
+            if code == "NoSuchEntity" && finding.code == Code::AccessKeyUnknown {
+                return finding.evidence(
+                    "IAM",
+                    format!(
+                        "account {admin_account} has no access key {key_id}: it was deleted or the ID is mistyped"
+                    ),
+                );
+            }
+            return finding.evidence("IAM", format!("could not look the key up: {code}"));
+        }
+    };
+    let Some(user) = user else { return finding };
+    let keys = iam.list_access_keys().user_name(&user).send().await;
+    let status = keys.ok().and_then(|k| {
+        k.access_key_metadata()
+            .iter()
+            .find(|m| m.access_key_id() == Some(key_id))
+            .and_then(|m| m.status().map(|s| s.as_str().to_owned()))
+    });
+    match status.as_deref() {
+        Some("Inactive") => Finding::new(
+            Code::AccessKeyInactive,
+            Severity::Error,
+            format!("The access key {key_id} of IAM user {user} is deactivated"),
+        )
+        .explain(
+            "An inactive key is rejected by AWS with \"The security token included in the \
+             request is invalid\". Someone deactivated it (often during a rotation); activating \
+             it again restores it, if it should still be in use.",
+        )
+        .evidence("user", &user)
+        .evidence("status", "Inactive")
+        .evidence("AWS said (sending key)", original_said(&finding))
+        .fix(
+            Fix::manual("Activate the key again, or create a new key and give that to the mailer")
+                .command(format!(
+                    "aws iam update-access-key --user-name {user} --access-key-id {key_id} --status Active"
+                )),
+        ),
+        Some("Active") if finding.code == Code::SignatureMismatch => finding
+            .evidence("user", &user)
+            .evidence("IAM", "the key exists and is active: only the secret is wrong"),
+        Some(other) => finding
+            .evidence("user", &user)
+            .evidence("IAM", format!("the key's status is {other}")),
+        None => finding.evidence("user", &user),
+    }
+}
+
+fn original_said(finding: &Finding) -> String {
+    finding
+        .evidence
+        .iter()
+        .find(|e| e.label == "AWS said")
+        .map(|e| e.value.clone())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn service(code: &str, message: &str, date: Option<&str>) -> Failure {
+        Failure::Service {
+            code: code.into(),
+            message: message.into(),
+            date: date.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn classification_of_sts_errors() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let date = DateTime::from(now).fmt(Format::HttpDate).unwrap();
+        let cases = [
+            ("InvalidClientTokenId", "The security token included in the request is invalid.", Code::AccessKeyUnknown),
+            ("SignatureDoesNotMatch", "The request signature we calculated does not match", Code::SignatureMismatch),
+            ("SignatureDoesNotMatch", "Signature expired: 20231114T220000Z is now earlier than 20231114T221320Z (20231114T221820Z - 5 min.)", Code::ClockSkew),
+            ("ExpiredToken", "The security token included in the request is expired", Code::CredentialsExpired),
+            ("Throttling", "Rate exceeded", Code::AwsCallFailed),
+        ];
+        for (code, message, expected) in cases {
+            let f = classify(&service(code, message, Some(&date)), "AKIAIOSFODNN7EXAMPLE", now);
+            assert_eq!(f.code, expected, "{code}: {message}");
+        }
+    }
+
+    #[test]
+    fn skew_from_the_date_header_wins_over_the_error_code() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let server = DateTime::from(now + Duration::from_secs(900)).fmt(Format::HttpDate).unwrap();
+        let f = classify(&service("InvalidClientTokenId", "x", Some(&server)), "AKIA", now);
+        assert_eq!(f.code, Code::ClockSkew);
+        assert_eq!(f.severity, Severity::Error);
+        assert!(f.title.contains("15 minutes behind"), "{}", f.title);
+    }
+
+    #[test]
+    fn small_skew_on_success_is_a_warning_and_tiny_is_nothing() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let at = |secs: u64| DateTime::from(now - Duration::from_secs(secs)).fmt(Format::HttpDate).unwrap();
+        assert!(skew_finding(Some(&at(30)), now, true).is_none());
+        let f = skew_finding(Some(&at(200)), now, true).unwrap();
+        assert_eq!(f.severity, Severity::Warning);
+        assert!(f.title.contains("ahead of"));
+    }
+
+    #[test]
+    fn caller_parsing() {
+        let c = Caller::from_arn("arn:aws:iam::123456789012:user/mail/wordpress".into(), "123456789012".into());
+        assert_eq!(c.user_name.as_deref(), Some("wordpress"));
+        assert!(!c.is_root());
+        assert!(Caller::from_arn("arn:aws:iam::123456789012:root".into(), "1".into()).is_root());
+    }
+}

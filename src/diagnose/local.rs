@@ -1,0 +1,436 @@
+//! Step 0: what can be told without the network. The shape of the key ID and secret, pasted
+//! whitespace and quotes, an SMTP password where the secret belongs, a temporary key without its
+//! token, the region name, and environment variables that shadow the profile the user meant.
+
+use crate::aws_setup::RegionSetting;
+use crate::codes::Code;
+use crate::credentials::{implied_profile, Environment, Lookup, Source};
+use crate::regions;
+use crate::report::{Finding, Fix, Severity, Step, StepId};
+use crate::secret::AccessKey;
+use crate::smtp_password::{self, PasswordVersion};
+use aws_config::profile::ProfileSet;
+
+pub struct LocalInput<'a> {
+    pub sending: &'a Lookup,
+    pub env: &'a Environment,
+    pub profiles: &'a ProfileSet,
+    pub profile_flag: Option<&'a str>,
+    pub region: &'a RegionSetting,
+}
+
+const BASE32: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+pub fn check(input: &LocalInput<'_>) -> Step {
+    let mut step = Step::new(StepId::Local);
+    match &input.sending.key {
+        Err(reason) => step.push(not_found(input, reason)),
+        Ok(key) => {
+            let before = step.findings.len();
+            for finding in key_findings(key) {
+                step.push(finding);
+            }
+            if step.findings.len() == before {
+                step.push(
+                    Finding::new(
+                        Code::CredentialsWellFormed,
+                        Severity::Pass,
+                        format!("The access key {} and its secret are well formed", key.id),
+                    )
+                    .evidence("credentials from", &input.sending.detail),
+                );
+            }
+        }
+    }
+    if let Some(f) = env_shadows_profile(input) {
+        step.push(f);
+    }
+    if let Some(f) = region_finding(input.region) {
+        step.push(f);
+    }
+    step
+}
+
+fn not_found(input: &LocalInput<'_>, reason: &str) -> Finding {
+    Finding::new(
+        Code::CredentialsNotFound,
+        Severity::Error,
+        "No AWS credentials were found",
+    )
+    .explain(
+        "Neither a profile, nor AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, nor any other source \
+         of the default chain supplied credentials. Give ses-doctor the key the mailer uses: \
+         --profile NAME, or --access-key-id with the secret on stdin.",
+    )
+    .evidence("looked in", &input.sending.detail)
+    .evidence("reason", reason)
+    .fix(Fix::manual("Store the mailer's key in a profile").command("aws configure --profile mailer"))
+}
+
+/// Findings about the key itself; empty when it is well formed.
+pub fn key_findings(key: &AccessKey) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let Some(f) = key_id_finding(&key.id) {
+        out.push(f);
+    }
+    if let Some(f) = secret_finding(key) {
+        out.push(f);
+    }
+    if key.id.trim().starts_with("ASIA") && key.session_token.is_none() {
+        out.push(
+            Finding::new(
+                Code::SessionTokenMissing,
+                Severity::Error,
+                format!("{} is a temporary key, but no session token was given", key.id),
+            )
+            .explain(
+                "Keys starting with ASIA come from STS (SSO, an assumed role, an instance role) and \
+                 only work together with their session token, and only until they expire. A \
+                 mailer should use an IAM user's long-term key (AKIA...), or supply \
+                 AWS_SESSION_TOKEN too. SMTP passwords cannot be derived from temporary keys.",
+            )
+            .evidence("access key ID", &key.id)
+            .fix(Fix::manual(
+                "Give the mailer an IAM user's access key (AKIA...), or set AWS_SESSION_TOKEN with the key",
+            )),
+        );
+    }
+    out
+}
+
+fn key_id_finding(id: &str) -> Option<Finding> {
+    let malformed = |title: String, why: &str| {
+        Some(
+            Finding::new(Code::AccessKeyIdMalformed, Severity::Error, title)
+                .explain(format!(
+                    "An access key ID is 20 characters: AKIA (long-term) or ASIA (temporary) then 16 \
+                     letters A-Z and digits 2-7. {why}"
+                ))
+                .evidence("value", visible(id))
+                .evidence("length", id.chars().count().to_string())
+                .fix(Fix::manual(
+                    "Copy the access key ID again from IAM > Users > Security credentials",
+                )),
+        )
+    };
+    if id.trim() != id || has_quotes(id) {
+        return malformed(
+            "The access key ID has stray whitespace or quotes around it".into(),
+            "Whitespace or quotes are part of the value the mailer sends, so AWS sees an unknown key.",
+        );
+    }
+    let prefix = id.get(..4).unwrap_or(id);
+    let other = match prefix {
+        "AIDA" => Some("an IAM user ID"),
+        "AROA" => Some("an IAM role ID"),
+        "AGPA" => Some("an IAM group ID"),
+        "ANPA" | "ANVA" => Some("an IAM policy ID"),
+        "APKA" => Some("a CloudFront key pair ID"),
+        _ => None,
+    };
+    if let Some(what) = other {
+        return malformed(
+            format!("{id} is {what}, not an access key ID"),
+            "IDs that start like this name a user, role or policy; they cannot sign requests.",
+        );
+    }
+    if prefix != "AKIA" && prefix != "ASIA" {
+        return malformed(
+            format!("{} does not start with AKIA or ASIA", visible(id)),
+            "The value given is not an access key ID.",
+        );
+    }
+    let len = id.chars().count();
+    if len != 20 {
+        return malformed(
+            format!("The access key ID is {len} characters long, not 20"),
+            "Characters were lost or added when it was copied.",
+        );
+    }
+    if let Some(bad) = id.chars().find(|c| !BASE32.contains(*c)) {
+        let hint = match bad {
+            '0' => " (did you mean the letter O?)",
+            '1' => " (did you mean the letter I?)",
+            '8' => " (did you mean the letter B?)",
+            _ => "",
+        };
+        return malformed(
+            format!("The access key ID contains '{bad}', which no key ID has{hint}"),
+            "This usually means a character was misread when the key was typed by hand.",
+        );
+    }
+    None
+}
+
+fn secret_finding(key: &AccessKey) -> Option<Finding> {
+    let secret = key.secret.expose();
+    let len = key.secret.char_len();
+    let base = |code, title: String, why: &str| {
+        Finding::new(code, Severity::Error, title)
+            .explain(format!(
+                "A secret access key is exactly 40 characters of A-Z, a-z, 0-9, '+' and '/'. {why}"
+            ))
+            .evidence("secret length", len.to_string())
+    };
+    if let Some(version) = smtp_password::recognise(secret) {
+        let legacy = matches!(version, PasswordVersion::Legacy);
+        return Some(
+            base(
+                Code::SecretIsSmtpPassword,
+                "The secret given is an SES SMTP password, not a secret access key".into(),
+                "An SMTP password (44 characters, starting with B) is derived from a secret key for \
+                 the SMTP interface only; the API cannot use it, and the secret cannot be recovered \
+                 from it.",
+            )
+            .evidence(
+                "looks like",
+                if legacy {
+                    "a legacy (signature version 2) SMTP password"
+                } else {
+                    "an SMTP password (signature version 4)"
+                },
+            )
+            .fix(Fix::manual(
+                "Use the secret access key that was shown with the key ID when the key was created (or create a new key); keep the SMTP password for SMTP only",
+            )),
+        );
+    }
+    if secret.trim() != secret || has_quotes(secret) || secret.chars().any(char::is_whitespace) {
+        return Some(
+            base(
+                Code::SecretKeyMalformed,
+                "The secret access key has stray whitespace or quotes in it".into(),
+                "Whitespace, line breaks or quotes copied along with the secret become part of it, \
+                 and the signature no longer matches. Quotes in .env files and YAML are a frequent \
+                 source.",
+            )
+            .fix(Fix::manual(
+                "Remove the quotes and whitespace around the secret in the mailer's configuration",
+            )),
+        );
+    }
+    if let Some(bad) = secret
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '+' || *c == '/'))
+    {
+        let kind = if bad.is_ascii_punctuation() {
+            "a punctuation character"
+        } else {
+            "a character"
+        };
+        return Some(
+            base(
+                Code::SecretKeyMalformed,
+                format!("The secret access key contains {kind} no AWS secret has"),
+                "The value was altered (URL-encoded, escaped, or typed by hand).",
+            )
+            .fix(Fix::manual("Copy the secret again exactly as AWS showed it")),
+        );
+    }
+    if len < 40 {
+        return Some(
+            base(
+                Code::SecretKeyTruncated,
+                format!("The secret access key is {len} characters, not 40: it was cut off"),
+                "Characters were lost when copying (a double-click selection stops at '/' or '+').",
+            )
+            .fix(Fix::manual(
+                "Copy the full secret again; if it is lost, create a new access key (AWS shows a secret only once)",
+            )),
+        );
+    }
+    if len > 40 {
+        return Some(
+            base(
+                Code::SecretKeyMalformed,
+                format!("The secret access key is {len} characters, not 40"),
+                "Something was pasted along with it.",
+            )
+            .fix(Fix::manual("Copy the secret again exactly as AWS showed it")),
+        );
+    }
+    None
+}
+
+fn has_quotes(s: &str) -> bool {
+    s.contains(['"', '\'', '`'])
+}
+
+/// A key ID as shown to a person, with invisible characters made visible.
+fn visible(s: &str) -> String {
+    format!("{s:?}")
+}
+
+/// `AWS_ACCESS_KEY_ID` in the environment is used by every SDK before any profile, including the
+/// one named by `AWS_PROFILE`: the classic "it uses the wrong key".
+fn env_shadows_profile(input: &LocalInput<'_>) -> Option<Finding> {
+    let env_key = input.env.get("AWS_ACCESS_KEY_ID")?;
+    let (profile, selected_by) = match input.profile_flag {
+        Some(p) => (p.to_owned(), "--profile"),
+        None => implied_profile(input.env),
+    };
+    let profile_key = input
+        .profiles
+        .get_profile(&profile)
+        .and_then(|p| p.get("aws_access_key_id"));
+    // Nothing to shadow without a profile the user could have meant.
+    let profile_has_credentials = input.profiles.get_profile(&profile).is_some_and(|p| {
+        ["aws_access_key_id", "sso_session", "sso_start_url", "role_arn", "credential_process"]
+            .iter()
+            .any(|k| p.get(k).is_some())
+    });
+    if !profile_has_credentials || profile_key == Some(env_key) {
+        return None;
+    }
+    let in_use = matches!(input.sending.source, Source::Environment);
+    let title = if in_use {
+        format!(
+            "AWS_ACCESS_KEY_ID in the environment overrides profile '{profile}' ({selected_by})"
+        )
+    } else {
+        format!(
+            "Programs that read the environment use AWS_ACCESS_KEY_ID, not profile '{profile}'"
+        )
+    };
+    let mut finding = Finding::new(Code::EnvShadowsProfile, Severity::Warning, title)
+        .explain(
+            "The AWS SDKs (and the AWS CLI without --profile) take AWS_ACCESS_KEY_ID and \
+             AWS_SECRET_ACCESS_KEY from the environment before any profile, even when AWS_PROFILE \
+             names one. A mailer started from this environment sends with the environment's key, \
+             not the profile's.",
+        )
+        .evidence("environment key", env_key)
+        .evidence(
+            "profile key",
+            profile_key.unwrap_or("(from SSO, a role or a process)"),
+        )
+        .evidence(
+            "tested here",
+            if in_use {
+                "the environment's key (what an SDK-based mailer uses)"
+            } else {
+                "the profile's key (--profile given)"
+            },
+        )
+        .fix(
+            Fix::manual("Unset the variables if the profile's key is the one to use")
+                .command("unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN"),
+        );
+    if !in_use {
+        finding.severity = Severity::Info;
+    }
+    Some(finding)
+}
+
+fn region_finding(region: &RegionSetting) -> Option<Finding> {
+    let raw = region.raw.as_deref()?;
+    if region.valid().is_none() {
+        let suggestion = regions::suggest(raw);
+        let mut f = Finding::new(
+            Code::RegionInvalid,
+            Severity::Error,
+            format!("The region {raw:?} (from {}) is not an AWS region name", region.source),
+        )
+        .explain(
+            "AWS needs the region code (eu-west-1), not its display name (\"EU (Ireland)\") or an \
+             availability zone (eu-west-1a). With an invalid region every request fails.",
+        )
+        .evidence("value", format!("{raw:?}"))
+        .evidence("set by", region.source);
+        if let Some(s) = suggestion {
+            f = f
+                .evidence("probably meant", s)
+                .fix(Fix::manual(format!("Set the region to {s} where it is configured ({})", region.source)));
+        }
+        return Some(f);
+    }
+    match regions::lookup(raw) {
+        Some(entry) if !entry.ses => Some(
+            Finding::new(
+                Code::RegionUnsupported,
+                Severity::Error,
+                format!("Amazon SES is not offered in {raw} ({})", entry.display),
+            )
+            .explain(
+                "SES runs in a subset of AWS regions; requests to an SES endpoint in this region \
+                 fail. Use the region where the sending identities are verified.",
+            )
+            .evidence("region", raw)
+            .evidence("set by", region.source)
+            .fix(Fix::manual("Pick an SES region; `ses-doctor regions` lists them")),
+        ),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    const GOOD_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+    fn key(id: &str, secret: &str, token: Option<&str>) -> AccessKey {
+        AccessKey {
+            id: id.into(),
+            secret: Secret::new(secret),
+            session_token: token.map(Secret::new),
+        }
+    }
+
+    fn codes(k: &AccessKey) -> Vec<Code> {
+        key_findings(k).iter().map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn well_formed_key_has_no_findings() {
+        assert!(codes(&key("AKIAIOSFODNN7EXAMPLE", GOOD_SECRET, None)).is_empty());
+        assert!(codes(&key("ASIAIOSFODNN7EXAMPLE", GOOD_SECRET, Some("t"))).is_empty());
+    }
+
+    #[test]
+    fn key_id_shapes() {
+        for id in [
+            "AIDAIOSFODNN7EXAMPLE",
+            "AROAIOSFODNN7EXAMPLE",
+            "AKIAIOSFODNN7EXAMPL",
+            "AKIAIOSF0DNN7EXAMPLE",
+            " AKIAIOSFODNN7EXAMPLE",
+            "\"AKIAIOSFODNN7EXAMPLE\"",
+            "hello",
+        ] {
+            assert_eq!(codes(&key(id, GOOD_SECRET, None)), vec![Code::AccessKeyIdMalformed], "{id}");
+        }
+        let f = key_id_finding("AIDAIOSFODNN7EXAMPLE").unwrap();
+        assert!(f.title.contains("IAM user ID"));
+    }
+
+    #[test]
+    fn secret_shapes() {
+        let id = "AKIAIOSFODNN7EXAMPLE";
+        assert_eq!(codes(&key(id, &GOOD_SECRET[..39], None)), vec![Code::SecretKeyTruncated]);
+        assert_eq!(codes(&key(id, &format!("{GOOD_SECRET}\n"), None)), vec![Code::SecretKeyMalformed]);
+        assert_eq!(codes(&key(id, &format!("\"{GOOD_SECRET}\""), None)), vec![Code::SecretKeyMalformed]);
+        assert_eq!(codes(&key(id, &format!("{GOOD_SECRET}AB"), None)), vec![Code::SecretKeyMalformed]);
+        assert_eq!(codes(&key(id, &GOOD_SECRET.replace('/', "%2F")[..40], None)), vec![Code::SecretKeyMalformed]);
+        let smtp = crate::smtp_password::derive(&Secret::new(GOOD_SECRET), "eu-west-1");
+        assert_eq!(codes(&key(id, smtp.expose(), None)), vec![Code::SecretIsSmtpPassword]);
+    }
+
+    #[test]
+    fn temporary_key_without_token() {
+        assert_eq!(
+            codes(&key("ASIAIOSFODNN7EXAMPLE", GOOD_SECRET, None)),
+            vec![Code::SessionTokenMissing]
+        );
+    }
+
+    #[test]
+    fn findings_never_contain_the_secret() {
+        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKE";
+        for f in key_findings(&key("AKIAIOSFODNN7EXAMPLE", &format!("'{secret}'"), None)) {
+            let text = format!("{f:?}");
+            assert!(!text.contains("wJalrXUtnFEMI"), "{text}");
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! ses-doctor: finds the real cause of Amazon SES credential errors, explains it, fixes it with
+//! consent, and proves the fix with a test email.
+
+pub mod aws_setup;
+pub mod cli;
+pub mod codes;
+pub mod credentials;
+pub mod diagnose;
+pub mod exit;
+pub mod printer;
+pub mod regions;
+pub mod render;
+pub mod report;
+pub mod run;
+pub mod secret;
+pub mod secret_input;
+pub mod smtp_password;

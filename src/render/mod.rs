@@ -1,0 +1,4 @@
+//! Renderers: the same [`Report`](crate::report::Report) as text for people or JSON for programs.
+
+pub mod human;
+pub mod json;

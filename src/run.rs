@@ -1,0 +1,195 @@
+//! Arguments → configuration → execution → exit code.
+
+use crate::aws_setup::{self, AwsSetup};
+use crate::cli::{Cli, Command, OutputFormat, SmtpPasswordArgs};
+use crate::credentials::{Environment, PastedKey, Resolver};
+use crate::diagnose::{self, local, Diagnosis};
+use crate::exit::{ExitCode, Failure};
+use crate::printer::Printer;
+use crate::secret::AccessKey;
+use crate::{regions, secret_input, smtp_password};
+use clap::Parser;
+use std::time::Duration;
+
+pub fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = e.print();
+            return std::process::ExitCode::from(e.exit_code() as u8);
+        }
+    };
+    let printer = Printer::new(&cli.global);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            printer.error(&format!("cannot start the async runtime: {e}"));
+            return std::process::ExitCode::from(ExitCode::Incomplete.code() as u8);
+        }
+    };
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = execute(cli, &printer) => result,
+            _ = tokio::signal::ctrl_c() => Err(Failure::interrupted().into()),
+        }
+    });
+    let code = match result {
+        Ok(code) => code,
+        Err(err) => match err.downcast_ref::<Failure>() {
+            Some(f) if f.exit == ExitCode::Interrupted => {
+                printer.note("interrupted");
+                f.exit
+            }
+            Some(f) => {
+                printer.error(&f.message);
+                f.exit
+            }
+            None => {
+                printer.error(&format!("{err:#}"));
+                ExitCode::Incomplete
+            }
+        },
+    };
+    std::process::ExitCode::from(code.code() as u8)
+}
+
+async fn execute(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Diagnose(ref args) => diagnose(&cli, args.access_key_id.as_deref(), printer).await,
+        Command::SmtpPassword(ref args) => smtp_password_cmd(&cli, args, printer).await,
+        Command::Explain { .. } => not_yet("explain"),
+        Command::Regions => not_yet("regions"),
+        Command::Completions { .. } => not_yet("completions"),
+    }
+}
+
+fn not_yet(command: &str) -> anyhow::Result<ExitCode> {
+    Err(Failure::usage(format!(
+        "`ses-doctor {command}` is not implemented yet in version {}",
+        env!("CARGO_PKG_VERSION")
+    ))
+    .into())
+}
+
+async fn diagnose(cli: &Cli, access_key_id: Option<&str>, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let g = &cli.global;
+    let env = Environment::capture();
+    let profiles = aws_setup::load_profiles(&env).await?;
+    let region = aws_setup::resolve_region(g.region.as_deref(), g.profile.as_deref(), &env, &profiles)?;
+    let timeout = Duration::from_secs(g.timeout);
+    let setup = AwsSetup::new(g.endpoint_url.clone(), g.profile.clone(), timeout)?;
+
+    let pasted = match access_key_id {
+        Some(id) => {
+            let input = secret_input::read(
+                "SES_DOCTOR_SECRET_ACCESS_KEY",
+                &format!("Secret access key for {id} (hidden)"),
+            )?;
+            let token = input.token.or_else(|| {
+                std::env::var("SES_DOCTOR_SESSION_TOKEN")
+                    .ok()
+                    .filter(|t| !t.is_empty())
+                    .map(crate::secret::Secret::new)
+            });
+            Some(PastedKey {
+                key: AccessKey {
+                    id: id.to_owned(),
+                    secret: input.secret,
+                    session_token: token,
+                },
+                secret_from: input.from,
+            })
+        }
+        None => None,
+    };
+    let resolver = Resolver {
+        env: &env,
+        profiles: &profiles,
+        provider_config: setup.provider_config(),
+        timeout,
+    };
+    let sending = resolver.sending(pasted, g.profile.as_deref()).await?;
+    let admin = resolver.admin(g.admin_profile.as_deref()).await?;
+    printer.debug(&format!("sending credentials: {}", sending.detail));
+
+    let report = diagnose::run(
+        Diagnosis {
+            env: &env,
+            profiles: &profiles,
+            profile_flag: g.profile.as_deref(),
+            setup: &setup,
+            region,
+            sending,
+            admin,
+        },
+        printer,
+    )
+    .await;
+    printer.report(&report);
+    Ok(report.exit_code())
+}
+
+async fn smtp_password_cmd(cli: &Cli, args: &SmtpPasswordArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let env = Environment::capture();
+    let region = match &cli.global.region {
+        Some(r) => r.clone(),
+        None => {
+            let profiles = aws_setup::load_profiles(&env).await?;
+            aws_setup::resolve_region(None, cli.global.profile.as_deref(), &env, &profiles)?
+                .raw
+                .ok_or_else(|| Failure::usage("--region is required: SMTP passwords are derived per region"))?
+        }
+    };
+    match regions::lookup(&region) {
+        Some(entry) if !entry.ses => {
+            return Err(Failure::usage(format!("Amazon SES is not offered in {region}; `ses-doctor regions` lists SES regions")).into())
+        }
+        Some(_) => {}
+        None if regions::is_region_shaped(&region) => {
+            printer.note(&format!("note: {region} is not in ses-doctor's list of SES regions; deriving anyway"));
+        }
+        None => return Err(Failure::usage(format!("'{region}' is not an AWS region name")).into()),
+    }
+    let input = if args.from_env {
+        let v = std::env::var("SES_DOCTOR_SECRET_ACCESS_KEY")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| Failure::usage("--from-env: SES_DOCTOR_SECRET_ACCESS_KEY is not set"))?;
+        crate::secret::Secret::new(v)
+    } else {
+        secret_input::read("SES_DOCTOR_SECRET_ACCESS_KEY", "Secret access key (hidden)")?.secret
+    };
+    // A wrong secret gives a wrong password silently: refuse anything that is not a secret key.
+    let key = AccessKey {
+        id: "AKIAIOSFODNN7EXAMPLE".into(),
+        secret: input,
+        session_token: None,
+    };
+    if let Some(problem) = local::key_findings(&key).into_iter().next() {
+        return Err(Failure::usage(format!("{} ({})", problem.title, problem.code)).into());
+    }
+    let password = smtp_password::derive(&key.secret, &region);
+    match printer.format {
+        OutputFormat::Human => {
+            printer.note(&format!(
+                "SES SMTP password for {region} (user name: the access key ID; server email-smtp.{region}.amazonaws.com, port 587 STARTTLS):"
+            ));
+            printer.secret_line(&password);
+        }
+        OutputFormat::Json => {
+            let doc = serde_json::json!({
+                "schema_version": crate::report::SCHEMA_VERSION,
+                "region": region,
+                "smtp_endpoint": format!("email-smtp.{region}.amazonaws.com"),
+                "smtp_password": password.expose(),
+            });
+            printer.stdout(&format!("{doc}\n"));
+        }
+    }
+    Ok(ExitCode::Clean)
+}
