@@ -103,6 +103,26 @@ fn validate_endpoint(url: &str) -> Result<(), Failure> {
     }
 }
 
+/// Makes the service clients a check needs. `SdkConfig` implements it for real calls; unit tests
+/// implement it with `aws-smithy-mocks` clients for what the emulator cannot produce.
+pub trait Clients: Sync {
+    fn sts(&self, region: &str) -> aws_sdk_sts::Client;
+    fn iam(&self) -> aws_sdk_iam::Client;
+    fn sesv2(&self, region: &str) -> aws_sdk_sesv2::Client;
+}
+
+impl Clients for SdkConfig {
+    fn sts(&self, region: &str) -> aws_sdk_sts::Client {
+        sts(self, region)
+    }
+    fn iam(&self) -> aws_sdk_iam::Client {
+        iam(self)
+    }
+    fn sesv2(&self, region: &str) -> aws_sdk_sesv2::Client {
+        sesv2(self, region)
+    }
+}
+
 pub fn sts(config: &SdkConfig, region: &str) -> aws_sdk_sts::Client {
     let conf = aws_sdk_sts::config::Builder::from(config)
         .region(Region::new(region.to_owned()))

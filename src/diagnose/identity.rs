@@ -2,10 +2,9 @@
 //! cannot be denied, so its failure is about the credentials themselves. Every failure is
 //! classified; with separate admin credentials the cause is pinned through IAM and STS.
 
-use crate::aws_setup::{self, DEFAULT_REGION};
+use crate::aws_setup::{Clients, DEFAULT_REGION};
 use crate::codes::Code;
 use crate::report::{Finding, Fix, Severity, Step, StepId};
-use aws_config::SdkConfig;
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -50,9 +49,9 @@ impl Caller {
 }
 
 pub struct IdentityInput<'a> {
-    pub sending: &'a SdkConfig,
+    pub sending: &'a dyn Clients,
     /// Admin credentials, when different from the sending ones.
-    pub admin: Option<&'a SdkConfig>,
+    pub admin: Option<&'a dyn Clients>,
     pub key_id: &'a str,
     /// The configured region, when it is a valid region name.
     pub region: Option<&'a str>,
@@ -161,9 +160,10 @@ impl Failure {
     }
 }
 
-async fn call(config: &SdkConfig, region: &str) -> Result<(Caller, Option<String>), Failure> {
+async fn call(clients: &dyn Clients, region: &str) -> Result<(Caller, Option<String>), Failure> {
     let recorder = DateRecorder::default();
-    let result = aws_setup::sts(config, region)
+    let result = clients
+        .sts(region)
         .get_caller_identity()
         .customize()
         .interceptor(recorder.clone())
@@ -452,7 +452,7 @@ fn admin_failed(failure: &Failure) -> Finding {
 
 /// With admin credentials, turn "AWS does not accept this key" into the precise cause: which
 /// account owns it, whether it was deleted, whether it is inactive.
-async fn pin_with_admin(admin: &SdkConfig, key_id: &str, finding: Finding) -> Finding {
+async fn pin_with_admin(admin: &dyn Clients, key_id: &str, finding: Finding) -> Finding {
     if !matches!(
         finding.code,
         Code::AccessKeyUnknown | Code::SignatureMismatch
@@ -466,7 +466,8 @@ async fn pin_with_admin(admin: &SdkConfig, key_id: &str, finding: Finding) -> Fi
             return finding.evidence("admin check", note.title);
         }
     };
-    let owner = aws_setup::sts(admin, DEFAULT_REGION)
+    let owner = admin
+        .sts(DEFAULT_REGION)
         .get_access_key_info()
         .access_key_id(key_id)
         .send()
@@ -478,7 +479,7 @@ async fn pin_with_admin(admin: &SdkConfig, key_id: &str, finding: Finding) -> Fi
         }
     }
 
-    let iam = aws_setup::iam(admin);
+    let iam = admin.iam();
     let last_used = iam.get_access_key_last_used().access_key_id(key_id).send().await;
     let user = match last_used {
         Ok(out) => out.user_name().map(str::to_owned),
@@ -540,6 +541,153 @@ fn original_said(finding: &Finding) -> String {
         .find(|e| e.label == "AWS said")
         .map(|e| e.value.clone())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod mock_tests {
+    //! What the emulator cannot produce: a server clock far from ours, an expired session token.
+    //! The SDK is driven through `aws-smithy-mocks` with AWS's real response shapes.
+    use super::*;
+    use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+    use std::time::Duration;
+
+    struct Mocked {
+        sts: aws_sdk_sts::Client,
+        iam: aws_sdk_iam::Client,
+    }
+
+    impl Clients for Mocked {
+        fn sts(&self, _: &str) -> aws_sdk_sts::Client {
+            self.sts.clone()
+        }
+        fn iam(&self) -> aws_sdk_iam::Client {
+            self.iam.clone()
+        }
+        fn sesv2(&self, _: &str) -> aws_sdk_sesv2::Client {
+            mock_client!(aws_sdk_sesv2, RuleMode::MatchAny, &[] as &[&aws_smithy_mocks::Rule])
+        }
+    }
+
+    fn sts_only(rules: &[&aws_smithy_mocks::Rule]) -> Mocked {
+        Mocked {
+            sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, rules),
+            iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, &[] as &[&aws_smithy_mocks::Rule]),
+        }
+    }
+
+    fn http_date(offset_secs: i64) -> String {
+        let now = SystemTime::now();
+        let t = if offset_secs >= 0 {
+            now + Duration::from_secs(offset_secs as u64)
+        } else {
+            now - Duration::from_secs(offset_secs.unsigned_abs())
+        };
+        DateTime::from(t).fmt(Format::HttpDate).unwrap()
+    }
+
+    fn sts_error(code: &str, message: &str, date: String) -> Response {
+        let body = format!(
+            r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>4f1a</RequestId></ErrorResponse>"#
+        );
+        let mut resp = Response::new(StatusCode::try_from(403).unwrap(), SdkBody::from(body));
+        resp.headers_mut().insert("content-type", "text/xml");
+        resp.headers_mut().insert("date", date);
+        resp
+    }
+
+    fn input<'a>(sending: &'a Mocked, admin: Option<&'a Mocked>) -> IdentityInput<'a> {
+        IdentityInput {
+            sending,
+            admin: admin.map(|a| a as &dyn Clients),
+            key_id: "AKIAIOSFODNN7EXAMPLE",
+            region: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn clock_skew_from_signature_expired_and_the_date_header() {
+        let rule = mock!(aws_sdk_sts::Client::get_caller_identity).then_http_response(|| {
+            sts_error(
+                "SignatureDoesNotMatch",
+                "Signature expired: 20261122T170000Z is now earlier than 20261122T171500Z (20261122T172000Z - 5 min.)",
+                http_date(20 * 60),
+            )
+        });
+        let sending = sts_only(&[&rule]);
+        let out = check(input(&sending, None)).await;
+        let f = &out.step.findings[0];
+        assert_eq!(f.code, Code::ClockSkew);
+        assert_eq!(f.severity, Severity::Error);
+        assert!(f.title.contains("20 minutes behind"), "{}", f.title);
+        assert!(f.evidence.iter().any(|e| e.label.starts_with("AWS time")));
+        assert!(out.caller.is_none());
+    }
+
+    #[tokio::test]
+    async fn expired_session_token() {
+        let rule = mock!(aws_sdk_sts::Client::get_caller_identity).then_http_response(|| {
+            sts_error(
+                "ExpiredToken",
+                "The security token included in the request is expired",
+                http_date(0),
+            )
+        });
+        let sending = sts_only(&[&rule]);
+        let out = check(input(&sending, None)).await;
+        assert_eq!(out.step.findings[0].code, Code::CredentialsExpired);
+        assert_eq!(out.step.status, crate::report::StepStatus::Failed);
+    }
+
+    #[tokio::test]
+    async fn accepted_request_with_a_drifting_clock_warns() {
+        let rule = mock!(aws_sdk_sts::Client::get_caller_identity).then_http_response(|| {
+            let body = r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::111122223333:user/mailer</Arn><UserId>AIDAEXAMPLE</UserId><Account>111122223333</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>"#;
+            let mut resp = Response::new(StatusCode::try_from(200).unwrap(), SdkBody::from(body));
+            resp.headers_mut().insert("content-type", "text/xml");
+            resp.headers_mut().insert("date", http_date(-200));
+            resp
+        });
+        let sending = sts_only(&[&rule]);
+        let out = check(input(&sending, None)).await;
+        let codes: Vec<_> = out.step.findings.iter().map(|f| (f.code, f.severity)).collect();
+        assert_eq!(
+            codes,
+            vec![(Code::ClockSkew, Severity::Warning), (Code::CredentialsValid, Severity::Pass)]
+        );
+        assert_eq!(out.caller.unwrap().user_name.as_deref(), Some("mailer"));
+    }
+
+    #[tokio::test]
+    async fn root_keys_are_an_error() {
+        let rule = mock!(aws_sdk_sts::Client::get_caller_identity).then_output(|| {
+            GetCallerIdentityOutput::builder()
+                .arn("arn:aws:iam::111122223333:root")
+                .account("111122223333")
+                .build()
+        });
+        let sending = sts_only(&[&rule]);
+        let out = check(input(&sending, None)).await;
+        assert_eq!(out.step.findings[0].code, Code::RootCredentials);
+        assert_eq!(out.step.findings[0].severity, Severity::Error);
+    }
+
+    #[tokio::test]
+    async fn unreachable_sts_makes_the_step_incomplete() {
+        let rule = mock!(aws_sdk_sts::Client::get_caller_identity).then_error(|| {
+            aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError::unhandled("x")
+        });
+        // An unhandled error is not a dispatch failure: classified as an unknown AWS error.
+        let sending = sts_only(&[&rule]);
+        let out = check(input(&sending, None)).await;
+        assert_eq!(out.step.findings[0].code, Code::AwsCallFailed);
+
+        let failure = Failure::Unreachable("connection refused".into());
+        let f = classify(&failure, "AKIAIOSFODNN7EXAMPLE", SystemTime::now());
+        assert_eq!(f.code, Code::EndpointUnreachable);
+    }
 }
 
 #[cfg(test)]

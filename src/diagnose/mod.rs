@@ -75,7 +75,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Report {
     };
     let outcome = identity::check(identity::IdentityInput {
         sending: &sending,
-        admin: admin.as_ref(),
+        admin: admin.as_ref().map(|a| a as &dyn crate::aws_setup::Clients),
         key_id: &key.id,
         region: d.region.valid(),
     })
