@@ -248,13 +248,23 @@ mod tests {
     #[test]
     fn region_precedence_and_invalid_flag() {
         let profiles = ProfileSet::default();
-        let env = Environment::from_pairs(&[("AWS_REGION", "eu-west-1"), ("AWS_DEFAULT_REGION", "us-west-2")]);
+        let env = Environment::from_pairs(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_DEFAULT_REGION", "us-west-2"),
+        ]);
         let r = resolve_region(None, None, &env, &profiles).unwrap();
-        assert_eq!((r.raw.as_deref(), r.source), (Some("eu-west-1"), "AWS_REGION"));
+        assert_eq!(
+            (r.raw.as_deref(), r.source),
+            (Some("eu-west-1"), "AWS_REGION")
+        );
         let r = resolve_region(Some("eu-north-1"), None, &env, &profiles).unwrap();
         assert_eq!(r.source, "--region");
         let err = resolve_region(Some("EU (Ireland)"), None, &env, &profiles).unwrap_err();
-        assert!(err.message.contains("did you mean eu-west-1"), "{}", err.message);
+        assert!(
+            err.message.contains("did you mean eu-west-1"),
+            "{}",
+            err.message
+        );
         let env = Environment::from_pairs(&[("AWS_REGION", "eu-west-1a")]);
         let r = resolve_region(None, None, &env, &profiles).unwrap();
         assert_eq!(r.valid(), None);

@@ -133,7 +133,10 @@ mod tests {
             smtp-password-wrong-region smtp-password-legacy smtp-auth-failed test-email-sent \
             test-email-rejected";
         for s in spec.split_whitespace() {
-            assert!(Code::from_code(s).is_some(), "{s} missing from the catalogue");
+            assert!(
+                Code::from_code(s).is_some(),
+                "{s} missing from the catalogue"
+            );
         }
     }
 

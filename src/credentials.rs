@@ -44,7 +44,10 @@ impl Environment {
 
     /// A variable's raw value; empty counts as unset, as the SDKs do.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.vars.get(key).map(String::as_str).filter(|v| !v.is_empty())
+        self.vars
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     fn home(&self) -> Option<PathBuf> {
@@ -83,9 +86,14 @@ pub struct PastedKey {
 /// Where a set of credentials came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
-    Pasted { secret_from: &'static str },
+    Pasted {
+        secret_from: &'static str,
+    },
     Environment,
-    Profile { name: String, selected_by: &'static str },
+    Profile {
+        name: String,
+        selected_by: &'static str,
+    },
     DefaultChain,
 }
 
@@ -183,7 +191,11 @@ impl Resolver<'_> {
         if self.env.has_static_keys() {
             let source = Source::Environment;
             let key = AccessKey {
-                id: self.env.get("AWS_ACCESS_KEY_ID").unwrap_or_default().to_owned(),
+                id: self
+                    .env
+                    .get("AWS_ACCESS_KEY_ID")
+                    .unwrap_or_default()
+                    .to_owned(),
                 secret: Secret::new(self.env.get("AWS_SECRET_ACCESS_KEY").unwrap_or_default()),
                 session_token: self
                     .env

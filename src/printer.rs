@@ -38,7 +38,9 @@ impl Printer {
     pub fn report(&self, report: &Report) {
         let text = match self.format {
             OutputFormat::Json => render::json::render(report),
-            OutputFormat::Human => render::human::render(report, &render::human::Theme::new(self.color)),
+            OutputFormat::Human => {
+                render::human::render(report, &render::human::Theme::new(self.color))
+            }
         };
         write_stdout(&text);
     }
@@ -61,7 +63,10 @@ impl Printer {
     }
 
     pub fn error(&self, text: &str) {
-        let label = console::Style::new().red().bold().force_styling(self.color && std::io::stderr().is_terminal());
+        let label = console::Style::new()
+            .red()
+            .bold()
+            .force_styling(self.color && std::io::stderr().is_terminal());
         eprintln!("{} {text}", label.apply_to("error:"));
     }
 

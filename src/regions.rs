@@ -73,9 +73,13 @@ pub fn is_region_shaped(name: &str) -> bool {
         && parts.len() <= 4
         && parts[0].len() == 2
         && parts.iter().all(|p| {
-            !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         })
-        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// For a value that is not a region code, the region the user most likely meant: a display name
@@ -94,7 +98,11 @@ pub fn suggest(value: &str) -> Option<&'static str> {
         }
     }
     // Display names; mail plugins often say "EU" where AWS now says "Europe".
-    let normal = |s: &str| s.to_ascii_lowercase().replace("europe", "eu").replace(' ', "");
+    let normal = |s: &str| {
+        s.to_ascii_lowercase()
+            .replace("europe", "eu")
+            .replace(' ', "")
+    };
     let wanted = normal(cleaned);
     REGIONS
         .iter()

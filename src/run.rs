@@ -76,11 +76,16 @@ fn not_yet(command: &str) -> anyhow::Result<ExitCode> {
     .into())
 }
 
-async fn diagnose(cli: &Cli, access_key_id: Option<&str>, printer: &Printer) -> anyhow::Result<ExitCode> {
+async fn diagnose(
+    cli: &Cli,
+    access_key_id: Option<&str>,
+    printer: &Printer,
+) -> anyhow::Result<ExitCode> {
     let g = &cli.global;
     let env = Environment::capture();
     let profiles = aws_setup::load_profiles(&env).await?;
-    let region = aws_setup::resolve_region(g.region.as_deref(), g.profile.as_deref(), &env, &profiles)?;
+    let region =
+        aws_setup::resolve_region(g.region.as_deref(), g.profile.as_deref(), &env, &profiles)?;
     let timeout = Duration::from_secs(g.timeout);
     let setup = AwsSetup::new(g.endpoint_url.clone(), g.profile.clone(), timeout)?;
 
@@ -134,26 +139,43 @@ async fn diagnose(cli: &Cli, access_key_id: Option<&str>, printer: &Printer) -> 
     Ok(report.exit_code())
 }
 
-async fn smtp_password_cmd(cli: &Cli, args: &SmtpPasswordArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
+async fn smtp_password_cmd(
+    cli: &Cli,
+    args: &SmtpPasswordArgs,
+    printer: &Printer,
+) -> anyhow::Result<ExitCode> {
     let env = Environment::capture();
-    let region = match &cli.global.region {
-        Some(r) => r.clone(),
-        None => {
-            let profiles = aws_setup::load_profiles(&env).await?;
-            aws_setup::resolve_region(None, cli.global.profile.as_deref(), &env, &profiles)?
-                .raw
-                .ok_or_else(|| Failure::usage("--region is required: SMTP passwords are derived per region"))?
-        }
-    };
+    let profiles = aws_setup::load_profiles(&env).await?;
+    let region = aws_setup::resolve_region(
+        cli.global.region.as_deref(),
+        cli.global.profile.as_deref(),
+        &env,
+        &profiles,
+    )?
+    .raw
+    .ok_or_else(|| Failure::usage("--region is required: SMTP passwords are derived per region"))?;
     match regions::lookup(&region) {
         Some(entry) if !entry.ses => {
-            return Err(Failure::usage(format!("Amazon SES is not offered in {region}; `ses-doctor regions` lists SES regions")).into())
+            return Err(Failure::usage(format!(
+                "Amazon SES is not offered in {region}; `ses-doctor regions` lists SES regions"
+            ))
+            .into())
         }
         Some(_) => {}
         None if regions::is_region_shaped(&region) => {
-            printer.note(&format!("note: {region} is not in ses-doctor's list of SES regions; deriving anyway"));
+            printer.note(&format!(
+                "note: {region} is not in ses-doctor's list of SES regions; deriving anyway"
+            ));
         }
-        None => return Err(Failure::usage(format!("'{region}' is not an AWS region name")).into()),
+        None => {
+            let hint = regions::suggest(&region)
+                .map(|s| format!(" (did you mean {s}?)"))
+                .unwrap_or_default();
+            return Err(Failure::usage(format!(
+                "the region '{region}' is not an AWS region name{hint}"
+            ))
+            .into());
+        }
     }
     let input = if args.from_env {
         let v = std::env::var("SES_DOCTOR_SECRET_ACCESS_KEY")

@@ -39,7 +39,10 @@ pub fn read(env_var: &str, prompt: &str) -> Result<SecretInput, Failure> {
             )));
         }
         // Only the line break is removed: other whitespace is kept for the checks to report.
-        let token = lines.next().filter(|t| !t.trim().is_empty()).map(|t| Secret::new(t.trim()));
+        let token = lines
+            .next()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| Secret::new(t.trim()));
         return Ok(SecretInput {
             secret: Secret::new(first.strip_suffix('\r').unwrap_or(first)),
             token,
@@ -51,7 +54,9 @@ pub fn read(env_var: &str, prompt: &str) -> Result<SecretInput, Failure> {
         .allow_empty_password(false)
         .interact()
         .map_err(|e| match e {
-            dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => Failure::interrupted(),
+            dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
+                Failure::interrupted()
+            }
             other => Failure::usage(format!("cannot read the secret: {other}")),
         })?;
     Ok(SecretInput {

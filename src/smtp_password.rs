@@ -74,7 +74,11 @@ mod tests {
         assert_eq!(v4.char_len(), 44);
         assert!(v4.expose().starts_with('B'));
         assert_eq!(recognise(v4.expose()), Some(PasswordVersion::V4));
-        assert_ne!(v4, derive(&secret, "eu-west-1"), "passwords are region-bound");
+        assert_ne!(
+            v4,
+            derive(&secret, "eu-west-1"),
+            "passwords are region-bound"
+        );
         let v2 = derive_legacy(&secret);
         assert!(v2.expose().starts_with('A'));
         assert_eq!(recognise(v2.expose()), Some(PasswordVersion::Legacy));

@@ -111,7 +111,11 @@ pub async fn check(input: IdentityInput<'_>) -> IdentityOutcome {
     if let Some(admin) = input.admin {
         match call(admin, DEFAULT_REGION).await {
             Ok((admin_caller, _)) if admin_caller.account != caller.account => {
-                step.push(other_account(input.key_id, &caller.account, &admin_caller.account));
+                step.push(other_account(
+                    input.key_id,
+                    &caller.account,
+                    &admin_caller.account,
+                ));
             }
             Ok(_) => {}
             Err(failure) => step.push(admin_failed(&failure)),
@@ -149,11 +153,7 @@ impl Failure {
             SdkError::ServiceError(service) => Failure::Service {
                 code: service.err().code().unwrap_or("unknown").to_owned(),
                 message: service.err().message().unwrap_or_default().to_owned(),
-                date: service
-                    .raw()
-                    .headers()
-                    .get("date")
-                    .map(str::to_owned),
+                date: service.raw().headers().get("date").map(str::to_owned),
             },
             _ => Failure::Other(DisplayErrorContext(err).to_string()),
         }
@@ -202,7 +202,8 @@ impl Intercept for DateRecorder {
         _: &RuntimeComponents,
         _: &mut ConfigBag,
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        if let (Some(date), Ok(mut slot)) = (context.response().headers().get("date"), self.0.lock())
+        if let (Some(date), Ok(mut slot)) =
+            (context.response().headers().get("date"), self.0.lock())
         {
             *slot = Some(date.to_owned());
         }
@@ -219,7 +220,11 @@ fn skew_seconds(server_date: &str, now: SystemTime) -> Option<i64> {
 
 fn skew_finding(server_date: Option<&str>, now: SystemTime, accepted: bool) -> Option<Finding> {
     let skew = skew_seconds(server_date?, now)?;
-    let limit = if accepted { SKEW_WARN_SECS } else { SKEW_LIMIT_SECS };
+    let limit = if accepted {
+        SKEW_WARN_SECS
+    } else {
+        SKEW_LIMIT_SECS
+    };
     if skew.abs() <= limit {
         return None;
     }
@@ -480,7 +485,11 @@ async fn pin_with_admin(admin: &dyn Clients, key_id: &str, finding: Finding) -> 
     }
 
     let iam = admin.iam();
-    let last_used = iam.get_access_key_last_used().access_key_id(key_id).send().await;
+    let last_used = iam
+        .get_access_key_last_used()
+        .access_key_id(key_id)
+        .send()
+        .await;
     let user = match last_used {
         Ok(out) => out.user_name().map(str::to_owned),
         Err(e) => {
@@ -567,14 +576,22 @@ mod mock_tests {
             self.iam.clone()
         }
         fn sesv2(&self, _: &str) -> aws_sdk_sesv2::Client {
-            mock_client!(aws_sdk_sesv2, RuleMode::MatchAny, &[] as &[&aws_smithy_mocks::Rule])
+            mock_client!(
+                aws_sdk_sesv2,
+                RuleMode::MatchAny,
+                &[] as &[&aws_smithy_mocks::Rule]
+            )
         }
     }
 
     fn sts_only(rules: &[&aws_smithy_mocks::Rule]) -> Mocked {
         Mocked {
             sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, rules),
-            iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, &[] as &[&aws_smithy_mocks::Rule]),
+            iam: mock_client!(
+                aws_sdk_iam,
+                RuleMode::MatchAny,
+                &[] as &[&aws_smithy_mocks::Rule]
+            ),
         }
     }
 
@@ -652,10 +669,18 @@ mod mock_tests {
         });
         let sending = sts_only(&[&rule]);
         let out = check(input(&sending, None)).await;
-        let codes: Vec<_> = out.step.findings.iter().map(|f| (f.code, f.severity)).collect();
+        let codes: Vec<_> = out
+            .step
+            .findings
+            .iter()
+            .map(|f| (f.code, f.severity))
+            .collect();
         assert_eq!(
             codes,
-            vec![(Code::ClockSkew, Severity::Warning), (Code::CredentialsValid, Severity::Pass)]
+            vec![
+                (Code::ClockSkew, Severity::Warning),
+                (Code::CredentialsValid, Severity::Pass)
+            ]
         );
         assert_eq!(out.caller.unwrap().user_name.as_deref(), Some("mailer"));
     }
@@ -715,7 +740,11 @@ mod tests {
             ("Throttling", "Rate exceeded", Code::AwsCallFailed),
         ];
         for (code, message, expected) in cases {
-            let f = classify(&service(code, message, Some(&date)), "AKIAIOSFODNN7EXAMPLE", now);
+            let f = classify(
+                &service(code, message, Some(&date)),
+                "AKIAIOSFODNN7EXAMPLE",
+                now,
+            );
             assert_eq!(f.code, expected, "{code}: {message}");
         }
     }
@@ -723,8 +752,14 @@ mod tests {
     #[test]
     fn skew_from_the_date_header_wins_over_the_error_code() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let server = DateTime::from(now + Duration::from_secs(900)).fmt(Format::HttpDate).unwrap();
-        let f = classify(&service("InvalidClientTokenId", "x", Some(&server)), "AKIA", now);
+        let server = DateTime::from(now + Duration::from_secs(900))
+            .fmt(Format::HttpDate)
+            .unwrap();
+        let f = classify(
+            &service("InvalidClientTokenId", "x", Some(&server)),
+            "AKIA",
+            now,
+        );
         assert_eq!(f.code, Code::ClockSkew);
         assert_eq!(f.severity, Severity::Error);
         assert!(f.title.contains("15 minutes behind"), "{}", f.title);
@@ -733,7 +768,11 @@ mod tests {
     #[test]
     fn small_skew_on_success_is_a_warning_and_tiny_is_nothing() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let at = |secs: u64| DateTime::from(now - Duration::from_secs(secs)).fmt(Format::HttpDate).unwrap();
+        let at = |secs: u64| {
+            DateTime::from(now - Duration::from_secs(secs))
+                .fmt(Format::HttpDate)
+                .unwrap()
+        };
         assert!(skew_finding(Some(&at(30)), now, true).is_none());
         let f = skew_finding(Some(&at(200)), now, true).unwrap();
         assert_eq!(f.severity, Severity::Warning);
@@ -742,7 +781,10 @@ mod tests {
 
     #[test]
     fn caller_parsing() {
-        let c = Caller::from_arn("arn:aws:iam::123456789012:user/mail/wordpress".into(), "123456789012".into());
+        let c = Caller::from_arn(
+            "arn:aws:iam::123456789012:user/mail/wordpress".into(),
+            "123456789012".into(),
+        );
         assert_eq!(c.user_name.as_deref(), Some("wordpress"));
         assert!(!c.is_root());
         assert!(Caller::from_arn("arn:aws:iam::123456789012:root".into(), "1".into()).is_root());

@@ -64,7 +64,10 @@ fn not_found(input: &LocalInput<'_>, reason: &str) -> Finding {
     )
     .evidence("looked in", &input.sending.detail)
     .evidence("reason", reason)
-    .fix(Fix::manual("Store the mailer's key in a profile").command("aws configure --profile mailer"))
+    .fix(
+        Fix::manual("Store the mailer's key in a profile")
+            .command("aws configure --profile mailer"),
+    )
 }
 
 /// Findings about the key itself; empty when it is well formed.
@@ -224,7 +227,9 @@ fn secret_finding(key: &AccessKey) -> Option<Finding> {
                 format!("The secret access key contains {kind} no AWS secret has"),
                 "The value was altered (URL-encoded, escaped, or typed by hand).",
             )
-            .fix(Fix::manual("Copy the secret again exactly as AWS showed it")),
+            .fix(Fix::manual(
+                "Copy the secret again exactly as AWS showed it",
+            )),
         );
     }
     if len < 40 {
@@ -246,7 +251,9 @@ fn secret_finding(key: &AccessKey) -> Option<Finding> {
                 format!("The secret access key is {len} characters, not 40"),
                 "Something was pasted along with it.",
             )
-            .fix(Fix::manual("Copy the secret again exactly as AWS showed it")),
+            .fix(Fix::manual(
+                "Copy the secret again exactly as AWS showed it",
+            )),
         );
     }
     None
@@ -275,9 +282,15 @@ fn env_shadows_profile(input: &LocalInput<'_>) -> Option<Finding> {
         .and_then(|p| p.get("aws_access_key_id"));
     // Nothing to shadow without a profile the user could have meant.
     let profile_has_credentials = input.profiles.get_profile(&profile).is_some_and(|p| {
-        ["aws_access_key_id", "sso_session", "sso_start_url", "role_arn", "credential_process"]
-            .iter()
-            .any(|k| p.get(k).is_some())
+        [
+            "aws_access_key_id",
+            "sso_session",
+            "sso_start_url",
+            "role_arn",
+            "credential_process",
+        ]
+        .iter()
+        .any(|k| p.get(k).is_some())
     });
     if !profile_has_credentials || profile_key == Some(env_key) {
         return None;
@@ -288,9 +301,7 @@ fn env_shadows_profile(input: &LocalInput<'_>) -> Option<Finding> {
             "AWS_ACCESS_KEY_ID in the environment overrides profile '{profile}' ({selected_by})"
         )
     } else {
-        format!(
-            "Programs that read the environment use AWS_ACCESS_KEY_ID, not profile '{profile}'"
-        )
+        format!("Programs that read the environment use AWS_ACCESS_KEY_ID, not profile '{profile}'")
     };
     let mut finding = Finding::new(Code::EnvShadowsProfile, Severity::Warning, title)
         .explain(
@@ -329,7 +340,10 @@ fn region_finding(region: &RegionSetting) -> Option<Finding> {
         let mut f = Finding::new(
             Code::RegionInvalid,
             Severity::Error,
-            format!("The region {raw:?} (from {}) is not an AWS region name", region.source),
+            format!(
+                "The region {raw:?} (from {}) is not an AWS region name",
+                region.source
+            ),
         )
         .explain(
             "AWS needs the region code (eu-west-1), not its display name (\"EU (Ireland)\") or an \
@@ -338,9 +352,10 @@ fn region_finding(region: &RegionSetting) -> Option<Finding> {
         .evidence("value", format!("{raw:?}"))
         .evidence("set by", region.source);
         if let Some(s) = suggestion {
-            f = f
-                .evidence("probably meant", s)
-                .fix(Fix::manual(format!("Set the region to {s} where it is configured ({})", region.source)));
+            f = f.evidence("probably meant", s).fix(Fix::manual(format!(
+                "Set the region to {s} where it is configured ({})",
+                region.source
+            )));
         }
         return Some(f);
     }
@@ -357,7 +372,9 @@ fn region_finding(region: &RegionSetting) -> Option<Finding> {
             )
             .evidence("region", raw)
             .evidence("set by", region.source)
-            .fix(Fix::manual("Pick an SES region; `ses-doctor regions` lists them")),
+            .fix(Fix::manual(
+                "Pick an SES region; `ses-doctor regions` lists them",
+            )),
         ),
         _ => None,
     }
@@ -399,7 +416,11 @@ mod tests {
             "\"AKIAIOSFODNN7EXAMPLE\"",
             "hello",
         ] {
-            assert_eq!(codes(&key(id, GOOD_SECRET, None)), vec![Code::AccessKeyIdMalformed], "{id}");
+            assert_eq!(
+                codes(&key(id, GOOD_SECRET, None)),
+                vec![Code::AccessKeyIdMalformed],
+                "{id}"
+            );
         }
         let f = key_id_finding("AIDAIOSFODNN7EXAMPLE").unwrap();
         assert!(f.title.contains("IAM user ID"));
@@ -408,13 +429,31 @@ mod tests {
     #[test]
     fn secret_shapes() {
         let id = "AKIAIOSFODNN7EXAMPLE";
-        assert_eq!(codes(&key(id, &GOOD_SECRET[..39], None)), vec![Code::SecretKeyTruncated]);
-        assert_eq!(codes(&key(id, &format!("{GOOD_SECRET}\n"), None)), vec![Code::SecretKeyMalformed]);
-        assert_eq!(codes(&key(id, &format!("\"{GOOD_SECRET}\""), None)), vec![Code::SecretKeyMalformed]);
-        assert_eq!(codes(&key(id, &format!("{GOOD_SECRET}AB"), None)), vec![Code::SecretKeyMalformed]);
-        assert_eq!(codes(&key(id, &GOOD_SECRET.replace('/', "%2F")[..40], None)), vec![Code::SecretKeyMalformed]);
+        assert_eq!(
+            codes(&key(id, &GOOD_SECRET[..39], None)),
+            vec![Code::SecretKeyTruncated]
+        );
+        assert_eq!(
+            codes(&key(id, &format!("{GOOD_SECRET}\n"), None)),
+            vec![Code::SecretKeyMalformed]
+        );
+        assert_eq!(
+            codes(&key(id, &format!("\"{GOOD_SECRET}\""), None)),
+            vec![Code::SecretKeyMalformed]
+        );
+        assert_eq!(
+            codes(&key(id, &format!("{GOOD_SECRET}AB"), None)),
+            vec![Code::SecretKeyMalformed]
+        );
+        assert_eq!(
+            codes(&key(id, &GOOD_SECRET.replace('/', "%2F")[..40], None)),
+            vec![Code::SecretKeyMalformed]
+        );
         let smtp = crate::smtp_password::derive(&Secret::new(GOOD_SECRET), "eu-west-1");
-        assert_eq!(codes(&key(id, smtp.expose(), None)), vec![Code::SecretIsSmtpPassword]);
+        assert_eq!(
+            codes(&key(id, smtp.expose(), None)),
+            vec![Code::SecretIsSmtpPassword]
+        );
     }
 
     #[test]

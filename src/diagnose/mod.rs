@@ -6,7 +6,7 @@ pub mod local;
 use crate::aws_setup::{AwsSetup, RegionSetting};
 use crate::codes::Code;
 use crate::credentials::{Environment, Lookup};
-use crate::report::{Finding, ReportCredentials, Report, Severity, Step, StepId};
+use crate::report::{Finding, Report, ReportCredentials, Severity, Step, StepId};
 use aws_config::profile::ProfileSet;
 
 pub struct Diagnosis<'a> {
@@ -39,7 +39,8 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Report {
         profile_flag: d.profile_flag,
         region: &d.region,
     });
-    let key_unusable = local.has(Code::CredentialsNotFound) || local.has(Code::AccessKeyIdMalformed);
+    let key_unusable =
+        local.has(Code::CredentialsNotFound) || local.has(Code::AccessKeyIdMalformed);
     report.push_step(local);
 
     let key = match (&d.sending.key, key_unusable) {
@@ -58,8 +59,14 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Report {
     let sending = d.setup.sdk_config(key).await;
     let mut admin_problem = None;
     let admin = match &d.admin {
-        Some(Lookup { key: Ok(admin_key), .. }) => Some(d.setup.sdk_config(admin_key).await),
-        Some(Lookup { key: Err(reason), detail, .. }) => {
+        Some(Lookup {
+            key: Ok(admin_key), ..
+        }) => Some(d.setup.sdk_config(admin_key).await),
+        Some(Lookup {
+            key: Err(reason),
+            detail,
+            ..
+        }) => {
             admin_problem = Some(
                 Finding::new(
                     Code::AdminCredentialsFailed,
@@ -85,7 +92,10 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Report {
         step.push(f);
     }
     report.push_step(step);
-    push_later_steps(&mut report, "not yet implemented in this version of ses-doctor");
+    push_later_steps(
+        &mut report,
+        "not yet implemented in this version of ses-doctor",
+    );
     report
 }
 

@@ -40,18 +40,35 @@ fn mark(theme: &Theme, severity: Severity) -> String {
 
 pub fn render(report: &Report, theme: &Theme) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}", theme.bold.apply_to(format!("ses-doctor {} diagnosis", report.tool_version)));
+    let _ = writeln!(
+        out,
+        "{}",
+        theme
+            .bold
+            .apply_to(format!("ses-doctor {} diagnosis", report.tool_version))
+    );
     if let Some(s) = &report.credentials.sending {
-        let key = s.access_key_id.as_deref().map(|k| format!(" [{k}]")).unwrap_or_default();
+        let key = s
+            .access_key_id
+            .as_deref()
+            .map(|k| format!(" [{k}]"))
+            .unwrap_or_default();
         let _ = writeln!(out, "  Sending credentials: {}{key}", s.detail);
     }
     match &report.credentials.admin {
         Some(a) => {
-            let key = a.access_key_id.as_deref().map(|k| format!(" [{k}]")).unwrap_or_default();
+            let key = a
+                .access_key_id
+                .as_deref()
+                .map(|k| format!(" [{k}]"))
+                .unwrap_or_default();
             let _ = writeln!(out, "  Admin credentials:   {}{key}", a.detail);
         }
         None => {
-            let _ = writeln!(out, "  Admin credentials:   the sending credentials (no --admin-profile)");
+            let _ = writeln!(
+                out,
+                "  Admin credentials:   the sending credentials (no --admin-profile)"
+            );
         }
     }
     match &report.region {
@@ -83,7 +100,13 @@ pub fn render(report: &Report, theme: &Theme) -> String {
             }
         }
         for f in &step.findings {
-            let _ = writeln!(out, "  {} {} {}", mark(theme, f.severity), f.title, theme.dim.apply_to(format!("[{}]", f.code)));
+            let _ = writeln!(
+                out,
+                "  {} {} {}",
+                mark(theme, f.severity),
+                f.title,
+                theme.dim.apply_to(format!("[{}]", f.code))
+            );
             if f.severity == Severity::Pass && f.explanation.is_empty() {
                 continue;
             }
@@ -91,7 +114,12 @@ pub fn render(report: &Report, theme: &Theme) -> String {
                 let _ = writeln!(out, "      {line}");
             }
             for e in &f.evidence {
-                let _ = writeln!(out, "      {} {}", theme.dim.apply_to(format!("{}:", e.label)), e.value);
+                let _ = writeln!(
+                    out,
+                    "      {} {}",
+                    theme.dim.apply_to(format!("{}:", e.label)),
+                    e.value
+                );
             }
             for fix in &f.fixes {
                 let state = match (fix.kind, fix.status) {
@@ -102,7 +130,12 @@ pub fn render(report: &Report, theme: &Theme) -> String {
                     (FixKind::Automatic, FixStatus::Proposed) => "fix",
                     (FixKind::Manual, FixStatus::Proposed) => "to fix",
                 };
-                let _ = writeln!(out, "      → {}: {}", theme.bold.apply_to(state), fix.description);
+                let _ = writeln!(
+                    out,
+                    "      → {}: {}",
+                    theme.bold.apply_to(state),
+                    fix.description
+                );
                 if let Some(cmd) = &fix.command {
                     let _ = writeln!(out, "          $ {cmd}");
                 }
@@ -114,7 +147,9 @@ pub fn render(report: &Report, theme: &Theme) -> String {
     let verdict = match s.outcome {
         "clean" => theme.pass.apply_to("Nothing wrong remains.".to_string()),
         "problems" => theme.error.apply_to("Problems remain.".to_string()),
-        _ => theme.error.apply_to("The diagnosis could not complete.".to_string()),
+        _ => theme
+            .error
+            .apply_to("The diagnosis could not complete.".to_string()),
     };
     let _ = writeln!(out);
     let _ = writeln!(
