@@ -1,0 +1,389 @@
+//! Running the real `ses-doctor` binary in an isolated home, and the JSON report decoded into
+//! types of the tests' own: the contract, checked from the outside (as ripgrep checks its JSON).
+
+use crate::support::Account;
+use serde::Deserialize;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use tempfile::TempDir;
+
+// ---------------------------------------------------------------------------
+// The JSON contract (README, "JSON report"). Every field a consumer may rely on is a required
+// field here, so a report that drops or renames one fails to decode.
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool_version: String,
+    pub credentials: Credentials,
+    pub region: Option<Region>,
+    pub steps: Vec<Step>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Credentials {
+    pub sending: Option<CredentialSource>,
+    pub admin: Option<CredentialSource>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CredentialSource {
+    pub source: Source,
+    pub detail: String,
+    pub profile: Option<String>,
+    pub access_key_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    Pasted,
+    Environment,
+    Profile,
+    DefaultChain,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Region {
+    pub name: String,
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Step {
+    pub id: StepId,
+    pub number: u8,
+    pub title: String,
+    pub status: StepStatus,
+    pub reason: Option<String>,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepId {
+    Local,
+    Identity,
+    Region,
+    Permissions,
+    AccessKey,
+    IamUser,
+    TestEmail,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepStatus {
+    Passed,
+    Warning,
+    Failed,
+    Incomplete,
+    Skipped,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Finding {
+    pub code: String,
+    pub severity: Severity,
+    pub title: String,
+    pub explanation: String,
+    pub evidence: Vec<Evidence>,
+    pub fixes: Vec<Fix>,
+    pub resolved: bool,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Pass,
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Evidence {
+    pub label: String,
+    pub value: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Fix {
+    pub kind: FixKind,
+    pub description: String,
+    pub command: Option<String>,
+    pub status: FixStatus,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixKind {
+    Automatic,
+    Manual,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixStatus {
+    Proposed,
+    Applied,
+    Declined,
+    Failed,
+    Planned,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Summary {
+    pub outcome: Outcome,
+    pub exit_code: i32,
+    pub errors: usize,
+    pub warnings: usize,
+    pub fixes_applied: usize,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Clean,
+    Problems,
+    Incomplete,
+}
+
+impl Report {
+    pub fn step(&self, id: StepId) -> &Step {
+        self.steps
+            .iter()
+            .find(|s| s.id == id)
+            .unwrap_or_else(|| panic!("no step {id:?} in the report"))
+    }
+
+    /// Every finding code, in report order.
+    pub fn codes(&self) -> Vec<&str> {
+        self.steps
+            .iter()
+            .flat_map(|s| s.findings.iter().map(|f| f.code.as_str()))
+            .collect()
+    }
+
+    pub fn finding(&self, code: &str) -> &Finding {
+        self.steps
+            .iter()
+            .flat_map(|s| s.findings.iter())
+            .find(|f| f.code == code)
+            .unwrap_or_else(|| panic!("no finding {code}; findings: {:?}", self.codes()))
+    }
+}
+
+impl Finding {
+    pub fn evidence(&self, label: &str) -> &str {
+        self.evidence
+            .iter()
+            .find(|e| e.label == label)
+            .map(|e| e.value.as_str())
+            .unwrap_or_else(|| panic!("no evidence {label:?} in {:?}", self.evidence))
+    }
+
+    pub fn all_evidence(&self) -> String {
+        self.evidence
+            .iter()
+            .map(|e| format!("{}: {}", e.label, e.value))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Running the binary
+// ---------------------------------------------------------------------------
+
+/// A home directory of its own for one test: the AWS config and credentials files live here,
+/// and nothing of the developer's own AWS setup leaks in.
+pub struct Home {
+    dir: TempDir,
+}
+
+impl Home {
+    pub fn new() -> Self {
+        Home {
+            dir: tempfile::Builder::new()
+                .prefix("ses-doctor-home-")
+                .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+                .expect("temp home"),
+        }
+    }
+
+    pub fn aws_dir(&self) -> PathBuf {
+        self.dir.path().join(".aws")
+    }
+
+    pub fn credentials_file(&self) -> PathBuf {
+        self.aws_dir().join("credentials")
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.aws_dir().join("config")
+    }
+
+    pub fn write_credentials(&self, text: &str) {
+        std::fs::create_dir_all(self.aws_dir()).unwrap();
+        std::fs::write(self.credentials_file(), text).unwrap();
+    }
+
+    pub fn write_config(&self, text: &str) {
+        std::fs::create_dir_all(self.aws_dir()).unwrap();
+        std::fs::write(self.config_file(), text).unwrap();
+    }
+
+    /// `ses-doctor` with an environment of nothing but this home and the emulator's endpoint.
+    pub fn command(&self, endpoint: &str) -> SesDoctor {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ses-doctor"));
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy().into_owned();
+            if key.starts_with("AWS_") || key.starts_with("SES_DOCTOR_") || key == "GITHUB_ACTIONS"
+            {
+                cmd.env_remove(&key);
+            }
+        }
+        cmd.env("HOME", self.dir.path())
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("NO_COLOR", "1")
+            .env("AWS_CONFIG_FILE", self.config_file())
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.credentials_file());
+        SesDoctor {
+            cmd,
+            stdin: None,
+            secrets: Vec::new(),
+        }
+    }
+
+    pub fn for_account(&self, account: &Account) -> SesDoctor {
+        self.command(account.endpoint())
+    }
+}
+
+/// A `ses-doctor` invocation, with the secrets it must never print.
+pub struct SesDoctor {
+    cmd: Command,
+    stdin: Option<String>,
+    secrets: Vec<String>,
+}
+
+impl SesDoctor {
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.cmd.env(key, value);
+        self
+    }
+
+    pub fn stdin(mut self, text: &str) -> Self {
+        self.stdin = Some(text.to_owned());
+        self
+    }
+
+    /// A value that must not appear in stdout or stderr (checked on every run).
+    pub fn secret(mut self, secret: &str) -> Self {
+        self.secrets.push(secret.to_owned());
+        self
+    }
+
+    pub fn run(mut self) -> Output {
+        self.cmd
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.cmd.spawn().expect("ses-doctor starts");
+        if let Some(text) = &self.stdin {
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(text.as_bytes()).unwrap();
+        }
+        let out = child.wait_with_output().expect("ses-doctor runs");
+        let output = Output {
+            code: out
+                .status
+                .code()
+                .expect("ses-doctor exited, not killed by a signal"),
+            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+        };
+        for secret in &self.secrets {
+            // A secret must not leak whole, nor in a recognisable part (e.g. all but a char).
+            let probe = &secret[..secret.len().min(16)];
+            assert!(
+                !output.stdout.contains(probe) && !output.stderr.contains(probe),
+                "a secret appears in the output:\n{}",
+                output.both()
+            );
+        }
+        output
+    }
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn both(&self) -> String {
+        format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
+    }
+
+    /// stdout as one JSON report, decoded into the contract types.
+    pub fn report(&self) -> Report {
+        let report: Report = serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON report ({e}):\n{}", self.both()));
+        assert_eq!(
+            report.summary.exit_code, self.code,
+            "summary.exit_code is the exit code"
+        );
+        report
+    }
+
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "exit code\n{}", self.both());
+        self
+    }
+}
+
+/// A credentials-file profile section.
+pub fn profile_section(name: &str, key_id: &str, secret: &str) -> String {
+    format!("[{name}]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n")
+}
+
+/// Runs a Python script (standard library only) with `stdin`, returns its trimmed stdout.
+/// Secrets go through stdin, never argv.
+pub fn python_output(script: &str, stdin: &str) -> String {
+    let python = std::env::var("SES_DOCTOR_PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut child = Command::new(&python)
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "python failed");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}

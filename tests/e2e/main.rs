@@ -1,0 +1,11 @@
+//! End-to-end tests: the real `ses-doctor` binary and the AWS SDK against the
+//! local AWS emulator (tests/emulator). One test binary, one emulator process.
+
+mod support;
+
+mod bad_input;
+mod cli;
+mod contract;
+mod emulator_smoke;
+mod identity;
+mod smtp_password;

@@ -1,0 +1,651 @@
+//! End-to-end test support: the AWS emulator (moto with authentication enforced,
+//! see `tests/emulator/emulator.py`) and helpers to set up accounts in it.
+//!
+//! `emulator()` starts one emulator per test process, lazily. It runs as a child
+//! process whose stdin this process holds: when the test process exits (or dies),
+//! the pipe closes and the emulator exits by itself, so nothing is left behind.
+//! Each test takes its own `Account` (`emulator().new_account()`): accounts are
+//! isolated, so tests can run in parallel.
+//!
+//! Python: `SES_DOCTOR_PYTHON` if set, else `python3`, if it has the versions
+//! pinned in `tests/emulator/requirements.txt`; otherwise a virtualenv is created
+//! once at `<CARGO_TARGET_TMPDIR>/emulator-venv` and the requirements installed
+//! into it (needs PyPI). `SES_DOCTOR_EMULATOR_ARGS` adds arguments to the
+//! emulator's command line (debugging: `--no-patches`).
+
+#![allow(dead_code)]
+
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{mpsc, Mutex, OnceLock};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use aws_sdk_sts::config::{AsyncSleep, Sleep};
+use serde_json::{json, Value};
+
+const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
+const TARGET_TMPDIR: &str = env!("CARGO_TARGET_TMPDIR");
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Region the harness uses for IAM and STS (IAM is global; AWS signs it for us-east-1).
+pub const HOME_REGION: &str = "us-east-1";
+
+pub fn emulator_script() -> PathBuf {
+    Path::new(MANIFEST_DIR).join("tests/emulator/emulator.py")
+}
+
+pub fn requirements_file() -> PathBuf {
+    Path::new(MANIFEST_DIR).join("tests/emulator/requirements.txt")
+}
+
+/// The emulator of this test process, started on first use.
+pub fn emulator() -> &'static Emulator {
+    static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+    EMULATOR.get_or_init(Emulator::start)
+}
+
+pub struct Emulator {
+    /// `http://127.0.0.1:PORT`: the endpoint URL for every AWS service.
+    pub endpoint: String,
+    /// The emulator's stderr (warnings, Python tracebacks).
+    pub log_path: PathBuf,
+    /// The Python interpreter running it (has the pinned requirements).
+    pub python: PathBuf,
+    child: Mutex<Child>,
+    // Held, never written: closing it (at process exit) makes the emulator exit.
+    _stdin: Mutex<ChildStdin>,
+    _stdout: Mutex<ChildStdout>,
+}
+
+impl Emulator {
+    fn start() -> Emulator {
+        let python = python_with_pinned_requirements();
+        fs::create_dir_all(TARGET_TMPDIR).expect("create CARGO_TARGET_TMPDIR");
+        let log_path =
+            Path::new(TARGET_TMPDIR).join(format!("emulator-{}.log", std::process::id()));
+        let log = File::create(&log_path)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", log_path.display()));
+        let mut child = Command::new(&python)
+            .arg(emulator_script())
+            .args(["--host", "127.0.0.1", "--port", "0"])
+            // Debugging aid, e.g. "--no-patches" to see stock moto's behaviour.
+            .args(
+                std::env::var("SES_DOCTOR_EMULATOR_ARGS")
+                    .unwrap_or_default()
+                    .split_whitespace(),
+            )
+            .env("PYTHONUNBUFFERED", "1")
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = child.stdout.take().expect("piped stdout");
+
+        let (tx, rx) = mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            let result = reader.read_line(&mut line).map(|_| line);
+            let _ = tx.send(result);
+            reader.into_inner()
+        });
+        let line = match rx.recv_timeout(READY_TIMEOUT) {
+            Ok(Ok(line)) => line,
+            Ok(Err(e)) => fail_start(&mut child, &log_path, &format!("reading stdout: {e}")),
+            Err(_) => fail_start(&mut child, &log_path, "no READY line within 60 s"),
+        };
+        let endpoint = match line.trim().strip_prefix("READY ") {
+            Some(endpoint) => endpoint.to_string(),
+            None => fail_start(
+                &mut child,
+                &log_path,
+                &format!("unexpected output {line:?}"),
+            ),
+        };
+        let stdout = reader.join().expect("stdout reader thread");
+        Emulator {
+            endpoint,
+            log_path,
+            python,
+            child: Mutex::new(child),
+            _stdin: Mutex::new(stdin),
+            _stdout: Mutex::new(stdout),
+        }
+    }
+
+    /// A fresh isolated account with an `admin` user (AdministratorAccess) and a
+    /// root key.
+    pub fn new_account(&self) -> Account {
+        let (status, body) = self.control("POST", "/_ses_doctor/accounts", &json!({}));
+        assert_eq!(status, 200, "create account: {body}");
+        let keys = |v: &Value| Keys {
+            access_key_id: v["access_key_id"]
+                .as_str()
+                .expect("access_key_id")
+                .to_string(),
+            secret_access_key: v["secret_access_key"]
+                .as_str()
+                .expect("secret_access_key")
+                .to_string(),
+        };
+        Account {
+            id: body["account_id"].as_str().expect("account_id").to_string(),
+            admin: keys(&body["admin"]),
+            root: keys(&body["root"]),
+            endpoint: self.endpoint.clone(),
+        }
+    }
+
+    /// Whether the emulator process is still running.
+    pub fn is_running(&self) -> bool {
+        matches!(self.child.lock().unwrap().try_wait(), Ok(None))
+    }
+
+    /// The emulator's process id (to check it goes away with the test process).
+    pub fn pid(&self) -> u32 {
+        self.child.lock().unwrap().id()
+    }
+
+    /// The emulator's stderr so far (for assertion messages).
+    pub fn log(&self) -> String {
+        fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// Calls a control endpoint; returns the HTTP status and the JSON body.
+    pub fn control(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
+        http_json(&self.endpoint, method, path, body).unwrap_or_else(|e| {
+            panic!(
+                "control {method} {path}: {e}\nemulator log:\n{}",
+                self.log()
+            )
+        })
+    }
+}
+
+fn fail_start(child: &mut Child, log_path: &Path, why: &str) -> ! {
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = fs::read_to_string(log_path).unwrap_or_default();
+    panic!(
+        "the AWS emulator did not start: {why}\nlog: {}\n{log}",
+        log_path.display()
+    );
+}
+
+/// A tiny HTTP/1.1 client for the control endpoints (the emulator closes each
+/// connection after the response).
+fn http_json(
+    endpoint: &str,
+    method: &str,
+    path: &str,
+    body: &Value,
+) -> Result<(u16, Value), String> {
+    let authority = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = TcpStream::connect(authority).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .map_err(|e| e.to_string())?;
+    let payload = body.to_string();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        payload.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&response);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or("malformed HTTP response")?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("malformed status line in {head:?}"))?;
+    let value = serde_json::from_str(body).map_err(|e| format!("{e}: {body:?}"))?;
+    Ok((status, value))
+}
+
+// ---------------------------------------------------------------------------
+// Python with the pinned emulator requirements
+// ---------------------------------------------------------------------------
+
+/// `(distribution, version)` for each `name==version` line of requirements.txt.
+fn pinned_requirements() -> Vec<(String, String)> {
+    let text =
+        fs::read_to_string(requirements_file()).expect("read tests/emulator/requirements.txt");
+    text.lines()
+        .map(|line| line.split('#').next().unwrap_or("").trim())
+        .filter_map(|line| line.split_once("=="))
+        .map(|(name, version)| {
+            let name = name.split('[').next().unwrap_or(name).trim();
+            (name.to_string(), version.trim().to_string())
+        })
+        .collect()
+}
+
+fn has_pinned_requirements(python: &Path, pins: &[(String, String)]) -> bool {
+    let mut script = String::from("from importlib.metadata import version\n");
+    for (name, pinned) in pins {
+        script.push_str(&format!(
+            "assert version({name:?}) == {pinned:?}, {name:?}\n"
+        ));
+    }
+    Command::new(python)
+        .args(["-c", &script])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+fn python_with_pinned_requirements() -> PathBuf {
+    let pins = pinned_requirements();
+    let candidate =
+        PathBuf::from(std::env::var("SES_DOCTOR_PYTHON").unwrap_or_else(|_| "python3".into()));
+    if has_pinned_requirements(&candidate, &pins) {
+        return candidate;
+    }
+    let venv = Path::new(TARGET_TMPDIR).join("emulator-venv");
+    let venv_python = venv.join("bin").join("python");
+    if has_pinned_requirements(&venv_python, &pins) {
+        return venv_python;
+    }
+    create_venv(&candidate, &venv, &pins);
+    assert!(
+        has_pinned_requirements(&venv_python, &pins),
+        "{} lacks the versions pinned in {}",
+        venv_python.display(),
+        requirements_file().display()
+    );
+    venv_python
+}
+
+/// Builds the virtualenv in a private staging directory, then renames it into
+/// place, so concurrent test processes never see a half-built one.
+fn create_venv(base_python: &Path, venv: &Path, pins: &[(String, String)]) {
+    fs::create_dir_all(TARGET_TMPDIR).expect("create CARGO_TARGET_TMPDIR");
+    let staging =
+        Path::new(TARGET_TMPDIR).join(format!("emulator-venv.staging-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&staging);
+    eprintln!(
+        "ses-doctor e2e: creating {} and installing {} (once)",
+        venv.display(),
+        requirements_file().display()
+    );
+    run(Command::new(base_python)
+        .arg("-m")
+        .arg("venv")
+        .arg(&staging));
+    run(Command::new(staging.join("bin").join("python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--quiet",
+            "-r",
+        ])
+        .arg(requirements_file()));
+    let venv_python = venv.join("bin").join("python");
+    if has_pinned_requirements(&venv_python, pins) {
+        // Another test process finished one meanwhile (and may be using it).
+        let _ = fs::remove_dir_all(&staging);
+        return;
+    }
+    // Absent, or stale (its Python lacks the pins): put ours in its place. If
+    // another process renames theirs in first, ours is discarded.
+    let _ = fs::remove_dir_all(venv);
+    if fs::rename(&staging, venv).is_err() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+}
+
+fn run(command: &mut Command) {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Accounts and keys
+// ---------------------------------------------------------------------------
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct Keys {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"** redacted **")
+            .finish()
+    }
+}
+
+impl Keys {
+    /// The same key id with another (wrong) secret of the same length.
+    pub fn with_wrong_secret(&self) -> Keys {
+        let mut secret: Vec<char> = self.secret_access_key.chars().collect();
+        if let Some(last) = secret.last_mut() {
+            *last = if *last == 'A' { 'B' } else { 'A' };
+        }
+        Keys {
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: secret.into_iter().collect(),
+        }
+    }
+
+    /// A well-formed key that no account knows.
+    pub fn unknown() -> Keys {
+        Keys {
+            access_key_id: "AKIAZZZZZZZZZZZZZZZZ".into(),
+            secret_access_key: "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".into(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct TokioSleep;
+
+impl AsyncSleep for TokioSleep {
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Sleep::new(tokio::time::sleep(duration))
+    }
+}
+
+/// Plain HTTP would do for the emulator; this is the client the product uses.
+pub fn http_client() -> aws_sdk_sts::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
+pub struct Account {
+    pub id: String,
+    pub admin: Keys,
+    pub root: Keys,
+    endpoint: String,
+}
+
+impl Account {
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// SDK configuration for the emulator: static credentials, one attempt (no
+    /// retries), 30 s operation timeout.
+    pub fn sdk_config(&self, keys: &Keys, region: &str) -> SdkConfig {
+        let credentials = Credentials::new(
+            keys.access_key_id.clone(),
+            keys.secret_access_key.clone(),
+            None,
+            None,
+            "ses-doctor-e2e",
+        );
+        SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .endpoint_url(self.endpoint.clone())
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .http_client(http_client())
+            .sleep_impl(aws_sdk_sts::config::SharedAsyncSleep::new(TokioSleep))
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .operation_timeout(Duration::from_secs(30))
+                    .build(),
+            )
+            .build()
+    }
+
+    pub fn sts(&self, keys: &Keys) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::new(&self.sdk_config(keys, HOME_REGION))
+    }
+
+    /// IAM as the account's admin.
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        self.iam_as(&self.admin)
+    }
+
+    pub fn iam_as(&self, keys: &Keys) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk_config(keys, HOME_REGION))
+    }
+
+    /// SES v2 in `region` as the account's admin.
+    pub fn sesv2(&self, region: &str) -> aws_sdk_sesv2::Client {
+        self.sesv2_as(&self.admin, region)
+    }
+
+    pub fn sesv2_as(&self, keys: &Keys, region: &str) -> aws_sdk_sesv2::Client {
+        aws_sdk_sesv2::Client::new(&self.sdk_config(keys, region))
+    }
+
+    pub fn user_arn(&self, user: &str) -> String {
+        format!("arn:aws:iam::{}:user/{user}", self.id)
+    }
+
+    pub fn identity_arn(&self, region: &str, identity: &str) -> String {
+        format!("arn:aws:ses:{region}:{}:identity/{identity}", self.id)
+    }
+
+    pub async fn create_user(&self, user: &str) {
+        self.iam()
+            .create_user()
+            .user_name(user)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateUser {user}: {}", show(&e)));
+    }
+
+    pub async fn create_key(&self, user: &str) -> Keys {
+        let out = self
+            .iam()
+            .create_access_key()
+            .user_name(user)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateAccessKey {user}: {}", show(&e)));
+        let key = out.access_key().expect("AccessKey");
+        Keys {
+            access_key_id: key.access_key_id().to_string(),
+            secret_access_key: key.secret_access_key().to_string(),
+        }
+    }
+
+    pub async fn create_user_with_key(&self, user: &str) -> Keys {
+        self.create_user(user).await;
+        self.create_key(user).await
+    }
+
+    pub async fn set_key_active(&self, user: &str, key_id: &str, active: bool) {
+        let status = if active {
+            aws_sdk_iam::types::StatusType::Active
+        } else {
+            aws_sdk_iam::types::StatusType::Inactive
+        };
+        self.iam()
+            .update_access_key()
+            .user_name(user)
+            .access_key_id(key_id)
+            .status(status)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("UpdateAccessKey {user}: {}", show(&e)));
+    }
+
+    pub async fn delete_key(&self, user: &str, key_id: &str) {
+        self.iam()
+            .delete_access_key()
+            .user_name(user)
+            .access_key_id(key_id)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("DeleteAccessKey {user}: {}", show(&e)));
+    }
+
+    pub async fn attach_policy(&self, user: &str, policy_arn: &str) {
+        self.iam()
+            .attach_user_policy()
+            .user_name(user)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("AttachUserPolicy {user} {policy_arn}: {}", show(&e)));
+    }
+
+    pub async fn put_inline_policy(&self, user: &str, name: &str, document: &str) {
+        self.iam()
+            .put_user_policy()
+            .user_name(user)
+            .policy_name(name)
+            .policy_document(document)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PutUserPolicy {user} {name}: {}", show(&e)));
+    }
+
+    /// Creates a group (if needed), attaches `policy_arn` to it if given, and puts
+    /// `user` in it.
+    pub async fn add_to_group(&self, user: &str, group: &str, policy_arn: Option<&str>) {
+        let iam = self.iam();
+        if let Err(e) = iam.create_group().group_name(group).send().await {
+            assert_eq!(
+                aws_sdk_iam::error::ProvideErrorMetadata::code(&e),
+                Some("EntityAlreadyExists"),
+                "CreateGroup {group}: {}",
+                show(&e)
+            );
+        }
+        if let Some(arn) = policy_arn {
+            iam.attach_group_policy()
+                .group_name(group)
+                .policy_arn(arn)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("AttachGroupPolicy {group}: {}", show(&e)));
+        }
+        iam.add_user_to_group()
+            .group_name(group)
+            .user_name(user)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("AddUserToGroup {group} {user}: {}", show(&e)));
+    }
+
+    /// Creates an SES identity (domain or address) in `region`; AWS leaves it
+    /// pending until verified, which `verified` does at once.
+    pub async fn create_identity(&self, region: &str, identity: &str, verified: bool) {
+        self.sesv2(region)
+            .create_email_identity()
+            .email_identity(identity)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateEmailIdentity {identity} in {region}: {}", show(&e)));
+        if verified {
+            self.verify_identity(region, identity);
+        }
+    }
+
+    /// Marks an existing identity verified (the user clicked the link / added DNS).
+    pub fn verify_identity(&self, region: &str, identity: &str) {
+        let path = format!("/_ses_doctor/accounts/{}/verify", self.id);
+        let (status, body) = emulator().control(
+            "POST",
+            &path,
+            &json!({"region": region, "identity": identity}),
+        );
+        assert_eq!(status, 200, "verify {identity} in {region}: {body}");
+    }
+
+    /// Sandbox (`production_access` false) and paused sending, per region.
+    pub fn set_ses_account(&self, region: &str, production_access: bool, sending_enabled: bool) {
+        self.set_ses_account_fields(
+            region,
+            json!({"production_access": production_access, "sending_enabled": sending_enabled}),
+        );
+    }
+
+    /// Any of `production_access`, `sending_enabled`, `max_24_hour_send`,
+    /// `max_send_rate`, `enforcement_status`.
+    pub fn set_ses_account_fields(&self, region: &str, mut fields: Value) {
+        fields["region"] = json!(region);
+        let path = format!("/_ses_doctor/accounts/{}/ses-account", self.id);
+        let (status, body) = emulator().control("POST", &path, &fields);
+        assert_eq!(status, 200, "ses-account {region}: {body}");
+    }
+
+    /// Skews "AWS's" clock for requests signed with this account's keys: they are
+    /// judged against (now + seconds), and responses carry that time in `Date`.
+    pub fn set_clock_offset(&self, seconds: i64) {
+        let path = format!("/_ses_doctor/accounts/{}/clock", self.id);
+        let (status, body) = emulator().control("POST", &path, &json!({"offset_seconds": seconds}));
+        assert_eq!(status, 200, "clock: {body}");
+    }
+
+    /// Environment for running the `ses-doctor` binary against this account with
+    /// `keys`, isolated from the developer's own AWS configuration.
+    pub fn cli_env(&self, keys: &Keys, region: &str) -> Vec<(String, String)> {
+        let nowhere = Path::new(TARGET_TMPDIR).join("no-such-aws-file");
+        vec![
+            ("AWS_ENDPOINT_URL".into(), self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID".into(), keys.access_key_id.clone()),
+            (
+                "AWS_SECRET_ACCESS_KEY".into(),
+                keys.secret_access_key.clone(),
+            ),
+            ("AWS_REGION".into(), region.into()),
+            ("AWS_CONFIG_FILE".into(), nowhere.display().to_string()),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE".into(),
+                nowhere.display().to_string(),
+            ),
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ]
+    }
+}
+
+/// An SDK error with its whole source chain (never contains secrets: the SDK
+/// does not put credentials in errors).
+pub fn show<E: std::error::Error>(error: &E) -> String {
+    aws_sdk_sts::error::DisplayErrorContext(error).to_string()
+}
+
+/// The error code and message the SDK decoded (`ProvideErrorMetadata`), or
+/// `None` for success.
+pub fn error_code<T, E>(result: &Result<T, E>) -> Option<(Option<String>, Option<String>)>
+where
+    E: aws_sdk_sts::error::ProvideErrorMetadata,
+{
+    result.as_ref().err().map(|e| {
+        (
+            e.code().map(str::to_string),
+            e.message().map(str::to_string),
+        )
+    })
+}

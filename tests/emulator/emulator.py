@@ -1,0 +1,1487 @@
+#!/usr/bin/env python3
+"""AWS emulator for ses-doctor's end-to-end tests: moto, with IAM authentication
+enforced from the first request, patched where moto 5.2.1 differs from AWS in ways
+ses-doctor depends on.
+
+Usage:
+    python3 emulator.py [--host 127.0.0.1] [--port 0] [--demo] [--no-patches]
+
+    --demo        also build a small broken world and print, on stderr, how to
+                  point ses-doctor at it
+    --no-patches  debugging: stock moto behind the same front end (control API,
+                  Date header), to see what a patch changes
+
+Prints exactly one line ``READY http://127.0.0.1:PORT`` on stdout once it listens.
+Exits when its stdin reaches EOF (so a test process that dies takes it along),
+on SIGTERM, and on SIGINT. Logs to stderr at warning level only.
+
+Point an AWS SDK at it with ``endpoint_url = http://127.0.0.1:PORT``: STS, IAM,
+SES v1 and SES v2 are all served from that one address (moto routes on the
+service named in the SigV4 credential scope).
+
+Control API (plain JSON over HTTP, unsigned, never seen by moto):
+
+    GET  /_ses_doctor/health
+         -> 200 {"status": "ok"}
+    POST /_ses_doctor/accounts
+         -> 200 {"account_id": "<12 digits, new>",
+                 "admin": {"user_name": "admin", "access_key_id": "AKIA...",
+                           "secret_access_key": "..."},
+                 "root":  {"access_key_id": "AKIA...", "secret_access_key": "..."}}
+         A fresh, isolated account: IAM user "admin" with AdministratorAccess and
+         one active key, plus a root key (GetCallerIdentity answers
+         arn:aws:iam::<id>:root; root may do everything).
+    POST /_ses_doctor/accounts/<id>/ses-account
+         {"region": "eu-west-1", "production_access": true, "sending_enabled": true,
+          "max_24_hour_send": 50000, "max_send_rate": 14,
+          "enforcement_status": "HEALTHY"}            (all fields optional;
+                                                       region defaults to us-east-1)
+         -> 200 the resulting state. Default per region: sandbox
+         (production_access false), sending enabled, 200 per 24 h, 1 per second,
+         HEALTHY.
+    POST /_ses_doctor/accounts/<id>/verify
+         {"region": "us-east-1", "identity": "example.com" | "a@b.c"}
+         -> 200; marks an existing identity verified (the stand-in for clicking the
+         link / publishing the DNS records). 404 if the identity does not exist.
+    POST /_ses_doctor/accounts/<id>/clock
+         {"offset_seconds": -900}
+         -> 200; requests signed with this account's keys are judged against
+         (real now + offset), and responses to them carry that time in ``Date``.
+
+    Errors: 400 {"error": "..."} on bad JSON or fields, 404 on unknown account or
+    path.
+
+Differences from stock moto 5.2.1, one patch function each (see ``PATCHES``):
+    signature_uses_raw_request   SigV4 check over the bytes and path actually sent
+    clock_skew                   "Signature expired" beyond 5 minutes; Date header
+    root_credentials             per-account root keys
+    inactive_keys_rejected       Inactive key -> InvalidClientTokenId
+    last_used_after_auth         key "last used" only recorded for accepted requests
+    policy_evaluation            one IAM evaluator for enforcement and simulation
+    auth_error_format            AWS-shaped auth errors for query and rest-json
+    iam_resources                resource ARNs in IAM/SES AccessDenied messages
+    iam_simulate_principal_policy
+    sesv2_list_identities_route  POST /v2/email/list-identities
+    sesv2_get_account
+    sesv2_identity_verification  identities start pending
+    sesv2_send_email_checks      sandbox, paused sending, AWS's rejection texts
+    managed_policy_cache         parse AWS managed policies once, not per account
+    (front end)                  unsigned request -> MissingAuthenticationToken;
+                                 one Date and one Server header per response
+
+Extension points for later work (not built): ``AccountState`` is where per-account
+switches live (e.g. disabled opt-in regions: add a set and a check in
+``pre_dispatch_checks`` that answers InvalidClientTokenId); ``EmulatorApp`` is the
+place for a region whose endpoint hangs (sleep in ``pre_dispatch_checks`` by the
+credential-scope region); a local SMTP server (aiosmtpd) would be started next to
+``serve`` and share ``WORLD``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import email.utils
+import io
+import json
+import logging
+import os
+import random
+import re
+import secrets
+import signal
+import string
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterable
+from urllib.parse import unquote
+from xml.sax.saxutils import escape as xml_escape
+
+# moto reads these when its settings module is first imported: set them before.
+os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"  # authenticate every request
+os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"  # AdministratorAccess & co.
+os.environ.pop("MOTO_ACCOUNT_ID", None)  # would pin every request to one account
+
+from botocore.awsrequest import AWSRequest  # noqa: E402
+from botocore.credentials import Credentials  # noqa: E402
+from werkzeug.exceptions import HTTPException  # noqa: E402
+from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
+
+import moto  # noqa: E402
+import moto.core.responses as core_responses  # noqa: E402
+import moto.iam.access_control as access_control  # noqa: E402
+import moto.iam.models as iam_models  # noqa: E402
+import moto.ses.models as ses_models  # noqa: E402
+import moto.sts.models as sts_models  # noqa: E402
+from moto.core import DEFAULT_ACCOUNT_ID  # noqa: E402
+from moto.core.authorization import ActionAuthenticatorMixin  # noqa: E402
+from moto.core.utils import get_service_model  # noqa: E402
+from moto.iam.models import iam_backends  # noqa: E402
+from moto.iam.responses import IamResponse as IAMResponse  # noqa: E402
+from moto.iam.utils import generate_access_key_id_from_account_id  # noqa: E402
+from moto.moto_server.werkzeug_app import (  # noqa: E402
+    DomainDispatcherApplication,
+    create_backend_app,
+)
+from moto.sesv2.models import sesv2_backends  # noqa: E402
+from moto.sesv2.responses import SESV2Response  # noqa: E402
+
+log = logging.getLogger("ses-doctor-emulator")
+
+PINNED_MOTO = "5.2.1"
+PARTITION = "aws"
+CLOCK_SKEW_LIMIT = timedelta(minutes=5)
+ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
+ALLOW_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+SIMULATOR_DOMAIN = "simulator.amazonses.com"
+
+
+# ---------------------------------------------------------------------------
+# Emulator state (beside moto's backends)
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class SesAccountSettings:
+    """What sesv2 GetAccount reports for one account in one region."""
+
+    production_access: bool = False
+    sending_enabled: bool = True
+    max_24_hour_send: float = 200.0
+    max_send_rate: float = 1.0
+    enforcement_status: str = "HEALTHY"
+
+
+@dataclass
+class AccountState:
+    clock_offset_seconds: int = 0
+    ses: dict[str, SesAccountSettings] = field(default_factory=dict)
+
+    def ses_settings(self, region: str) -> SesAccountSettings:
+        return self.ses.setdefault(region, SesAccountSettings())
+
+
+@dataclass
+class RootKey:
+    account_id: str
+    secret_access_key: str
+
+
+class World:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.accounts: dict[str, AccountState] = {}
+        self.root_keys: dict[str, RootKey] = {}
+
+    def account(self, account_id: str) -> AccountState:
+        with self.lock:
+            return self.accounts.setdefault(account_id, AccountState())
+
+    def clock_offset(self, account_id: str | None) -> int:
+        if account_id is None:
+            return 0
+        state = self.accounts.get(account_id)
+        return state.clock_offset_seconds if state else 0
+
+
+WORLD = World()
+
+
+# The request being served by this thread, as it came off the wire. werkzeug's
+# threaded server runs each request (and moto's handling of it) on one thread.
+@dataclass
+class WireRequest:
+    method: str
+    raw_uri: str  # path and query exactly as sent, percent-encoding intact
+    body: bytes
+    account_id: str | None  # account owning the signing key, if any
+
+
+_local = threading.local()
+
+
+def wire_request() -> WireRequest | None:
+    return getattr(_local, "request", None)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def access_key_from_authorization(auth: str | None) -> str | None:
+    match = re.search(r"Credential=([^/,\s]+)/", auth or "")
+    return match.group(1) if match else None
+
+
+def credential_scope(auth: str | None) -> list[str]:
+    match = re.search(r"Credential=([^,\s]+)", auth or "")
+    return match.group(1).split("/") if match else []
+
+
+def account_of_key(access_key_id: str | None) -> str | None:
+    """Account that owns a key (IAM user key or emulated root key), or None."""
+    if not access_key_id:
+        return None
+    root = WORLD.root_keys.get(access_key_id)
+    if root:
+        return root.account_id
+    for account_id, account in list(iam_backends.items()):
+        if access_key_id in account[PARTITION].access_keys:
+            return account_id
+    return None
+
+
+def account_id_from_key_id(access_key_id: str) -> str | None:
+    """Decode the account id embedded in an AKIA/ASIA key id, as AWS does for
+    sts:GetAccessKeyInfo (moto's key ids use the same encoding)."""
+    try:
+        decoded = base64.b32decode(access_key_id[4:] + "=" * (-len(access_key_id[4:]) % 8))
+    except (ValueError, TypeError):
+        return None
+    value = int.from_bytes(decoded[:6], "big")
+    return f"{(value & 0x7FFFFFFFFF80) >> 7:012d}"
+
+
+# ---------------------------------------------------------------------------
+# AWS-shaped errors
+# ---------------------------------------------------------------------------
+
+
+class AuthError(Exception):
+    """An authentication/authorization failure, rendered per service protocol.
+
+    query_code is what STS/IAM/SES v1 (awsQuery) send; json_code what rest-json
+    services such as SES v2 send for the same failure."""
+
+    def __init__(self, query_code: str, json_code: str, message: str, status: int = 403):
+        super().__init__(message)
+        self.query_code = query_code
+        self.json_code = json_code
+        self.message = message
+        self.status = status
+
+
+def invalid_client_token() -> AuthError:
+    return AuthError(
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "The security token included in the request is invalid.",
+    )
+
+
+def signature_mismatch(message: str | None = None) -> AuthError:
+    return AuthError(
+        "SignatureDoesNotMatch",
+        "InvalidSignatureException",
+        message
+        or "The request signature we calculated does not match the signature you "
+        "provided. Check your AWS Secret Access Key and signing method. Consult the "
+        "service documentation for details.",
+    )
+
+
+def access_denied(principal_arn: str, action: str, resource: str, explicit: bool) -> AuthError:
+    on_resource = f" on resource: {resource}" if resource and resource != "*" else ""
+    reason = (
+        "with an explicit deny in an identity-based policy"
+        if explicit
+        else f"because no identity-based policy allows the {action} action"
+    )
+    return AuthError(
+        "AccessDenied",
+        "AccessDeniedException",
+        f"User: {principal_arn} is not authorized to perform: {action}{on_resource} {reason}",
+    )
+
+
+def missing_authentication_token() -> AuthError:
+    return AuthError(
+        "MissingAuthenticationToken",
+        "MissingAuthenticationTokenException",
+        "Request is missing Authentication Token",
+    )
+
+
+def render_error(
+    protocol: str, xml_namespace: str | None, code: str, message: str, status: int,
+    request_id: str | None = None,
+) -> tuple[int, dict[str, str], str]:
+    """AWS's wire format for an error: awsQuery XML, or rest-json/json body plus
+    the x-amzn-ErrorType header the SDKs read the code from. (moto adds the
+    x-amzn-RequestId header, and puts the same id in <RequestId>.)"""
+    request_id = request_id or str(uuid.uuid4())
+    if protocol in ("rest-json", "json"):
+        headers = {
+            "Content-Type": "application/json",
+            "x-amzn-ErrorType": f"{code}:http://internal.amazon.com/coral/com.amazon.coral.service/",
+        }
+        return status, headers, json.dumps({"message": message})
+    xmlns = f' xmlns="{xml_namespace}"' if xml_namespace else ""
+    body = (
+        f"<ErrorResponse{xmlns}>\n"
+        f"  <Error>\n"
+        f"    <Type>Sender</Type>\n"
+        f"    <Code>{xml_escape(code)}</Code>\n"
+        f"    <Message>{xml_escape(message)}</Message>\n"
+        f"  </Error>\n"
+        f"  <RequestId>{request_id}</RequestId>\n"
+        f"</ErrorResponse>\n"
+    )
+    return status, {"Content-Type": "text/xml"}, body
+
+
+def service_protocol(response: core_responses.BaseResponse) -> tuple[str, str | None]:
+    model = get_service_model(response.boto3_service_name)
+    return model.protocol, model.metadata.get("xmlNamespace")
+
+
+def json_error(code: str, message: str, status: int = 400) -> tuple[str, dict[str, Any]]:
+    """A rest-json error as a moto response method's return value."""
+    status, headers, body = render_error("rest-json", None, code, message, status)
+    headers["status"] = status
+    return body, headers
+
+
+# ---------------------------------------------------------------------------
+# IAM policy evaluation (shared by enforcement and SimulatePrincipalPolicy)
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class SourcePolicy:
+    policy_id: str  # SimulatePrincipalPolicy's SourcePolicyId
+    policy_type: str  # user | group | role | aws-managed | user-managed
+    document: dict[str, Any]
+
+
+@dataclass
+class Decision:
+    decision: str  # allowed | implicitDeny | explicitDeny
+    matched: list[SourcePolicy]
+    missing_context: list[str]
+
+
+def _wildcard(pattern: str, value: str, ignore_case: bool) -> bool:
+    regex = "".join(
+        ".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern
+    )
+    return re.fullmatch(regex, value, re.IGNORECASE if ignore_case else 0) is not None
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _substitute(pattern: str, variables: dict[str, str]) -> str:
+    return re.sub(
+        r"\$\{([^}]+)\}", lambda m: variables.get(m.group(1).lower(), m.group(0)), pattern
+    )
+
+
+def _statement_applies(
+    statement: dict[str, Any],
+    action: str,
+    resource: str,
+    variables: dict[str, str],
+    context: dict[str, list[str]],
+    missing: list[str],
+) -> bool:
+    if "Action" in statement:
+        if not any(_wildcard(p, action, True) for p in _as_list(statement["Action"])):
+            return False
+    elif "NotAction" in statement:
+        if any(_wildcard(p, action, True) for p in _as_list(statement["NotAction"])):
+            return False
+    else:
+        return False
+    if "Resource" in statement:
+        patterns = [_substitute(p, variables) for p in _as_list(statement["Resource"])]
+        if not any(_wildcard(p, resource, False) for p in patterns):
+            return False
+    elif "NotResource" in statement:
+        patterns = [_substitute(p, variables) for p in _as_list(statement["NotResource"])]
+        if any(_wildcard(p, resource, False) for p in patterns):
+            return False
+    if "Condition" in statement:
+        return _conditions_hold(statement["Condition"], context, missing)
+    return True
+
+
+def _conditions_hold(
+    conditions: dict[str, Any], context: dict[str, list[str]], missing: list[str]
+) -> bool:
+    """Enough of IAM's condition operators for SES sending policies. A key that the
+    caller did not supply makes the statement not apply (and is reported as a
+    missing context value, as the simulator does)."""
+    for operator, entries in conditions.items():
+        op = operator.replace("ForAllValues:", "").replace("ForAnyValue:", "")
+        if_exists = op.endswith("IfExists")
+        op = op.removesuffix("IfExists")
+        for key, expected in entries.items():
+            actual = context.get(key.lower())
+            if actual is None:
+                if if_exists:
+                    continue
+                if key not in missing:
+                    missing.append(key)
+                return False
+            expected_values = [str(v) for v in _as_list(expected)]
+            if op == "StringEquals":
+                ok = any(a in expected_values for a in actual)
+            elif op == "StringNotEquals":
+                ok = all(a not in expected_values for a in actual)
+            elif op == "StringEqualsIgnoreCase":
+                ok = any(a.lower() in [e.lower() for e in expected_values] for a in actual)
+            elif op == "StringLike":
+                ok = any(_wildcard(e, a, False) for a in actual for e in expected_values)
+            elif op == "StringNotLike":
+                ok = not any(_wildcard(e, a, False) for a in actual for e in expected_values)
+            elif op == "Bool":
+                ok = any(a.lower() in [e.lower() for e in expected_values] for a in actual)
+            else:  # unknown operator: be conservative, the statement does not apply
+                ok = False
+            if not ok:
+                return False
+    return True
+
+
+def evaluate(
+    policies: list[SourcePolicy],
+    action: str,
+    resource: str,
+    variables: dict[str, str] | None = None,
+    context: dict[str, list[str]] | None = None,
+) -> Decision:
+    """IAM's identity-policy logic: an explicit Deny wins, otherwise any Allow
+    allows, otherwise the action is implicitly denied."""
+    variables = variables or {}
+    context = context or {}
+    allows: list[SourcePolicy] = []
+    denies: list[SourcePolicy] = []
+    missing: list[str] = []
+    for policy in policies:
+        for statement in _as_list(policy.document.get("Statement", [])):
+            if not _statement_applies(statement, action, resource, variables, context, missing):
+                continue
+            target = denies if statement.get("Effect") == "Deny" else allows
+            if policy not in target:
+                target.append(policy)
+    if denies:
+        return Decision("explicitDeny", denies, missing)
+    if allows:
+        return Decision("allowed", allows, [])
+    return Decision("implicitDeny", [], missing)
+
+
+def _document(policy: Any) -> dict[str, Any]:
+    # moto's own IAMPolicy knows where each kind of policy keeps its default document.
+    return access_control.IAMPolicy(policy)._policy_json
+
+
+def _managed(policy: Any) -> SourcePolicy:
+    kind = "aws-managed" if ":aws:policy/" in policy.arn else "user-managed"
+    return SourcePolicy(policy.name, kind, _document(policy))
+
+
+def user_policies(account_id: str, user_name: str) -> list[SourcePolicy]:
+    """Every identity policy that applies to an IAM user: inline, attached, and
+    both kinds through each group."""
+    backend = iam_backends[account_id][PARTITION]
+    user = backend.get_user(user_name)
+    result = [
+        SourcePolicy(name, "user", _document(user.get_policy(name)))
+        for name in list(user.policies)
+    ]
+    result += [_managed(p) for p in list(user.managed_policies.values())]
+    for group in backend.get_groups_for_user(user_name):
+        result += [
+            SourcePolicy(name, "group", _document(group.get_policy(name)))
+            for name in list(group.policies)
+        ]
+        result += [_managed(p) for p in list(group.managed_policies.values())]
+    return result
+
+
+def group_policies(account_id: str, group_name: str) -> list[SourcePolicy]:
+    group = iam_backends[account_id][PARTITION].get_group(group_name)
+    result = [
+        SourcePolicy(name, "group", _document(group.get_policy(name))) for name in list(group.policies)
+    ]
+    return result + [_managed(p) for p in list(group.managed_policies.values())]
+
+
+def role_policies(account_id: str, role_name: str) -> list[SourcePolicy]:
+    backend = iam_backends[account_id][PARTITION]
+    role = backend.get_role(role_name)
+    result = [
+        SourcePolicy(name, "role", json.loads(doc) if isinstance(doc, str) else doc)
+        for name, doc in list(role.policies.items())
+    ]
+    return result + [_managed(p) for p in list(role.managed_policies.values())]
+
+
+# ---------------------------------------------------------------------------
+# Patches: one function each; PATCHES at the bottom lists them in order.
+# ---------------------------------------------------------------------------
+
+
+class RootAccessKey:
+    """The emulated root user of an account (moto has no root credentials)."""
+
+    def __init__(self, account_id: str, access_key_id: str, root: RootKey):
+        self.account_id = account_id
+        self.partition = PARTITION
+        self._access_key_id = access_key_id
+        self._secret_access_key = root.secret_access_key
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:iam::{self.account_id}:root"
+
+    def create_credentials(self) -> Credentials:
+        return Credentials(self._access_key_id, self._secret_access_key)
+
+    def collect_policies(self) -> list[str]:
+        return [ALLOW_ALL]
+
+
+def patch_root_credentials() -> None:
+    """AWS: every account has a root user; its access keys work everywhere, and
+    sts:GetCallerIdentity answers arn:aws:iam::<account>:root with the account id
+    as UserId. moto has no root user, so requests signed with a root key would be
+    unknown (InvalidClientTokenId) or land in the default account."""
+    original_get_account_id_from = iam_models.get_account_id_from
+
+    def get_account_id_from(access_key: str) -> str:
+        root = WORLD.root_keys.get(access_key)
+        return root.account_id if root else original_get_account_id_from(access_key)
+
+    iam_models.get_account_id_from = get_account_id_from
+
+    original_create_access_key = access_control.create_access_key
+
+    def create_access_key(account_id: str, partition: str, access_key_id: str, headers: Any) -> Any:
+        root = WORLD.root_keys.get(access_key_id)
+        if root and root.account_id == account_id:
+            return RootAccessKey(account_id, access_key_id, root)
+        return original_create_access_key(account_id, partition, access_key_id, headers)
+
+    access_control.create_access_key = create_access_key
+
+    original_get_caller_identity = sts_models.STSBackend.get_caller_identity
+
+    def get_caller_identity(self: Any, access_key_id: str, region: str) -> tuple[str, str, str]:
+        root = WORLD.root_keys.get(access_key_id)
+        if root:
+            return root.account_id, f"arn:aws:iam::{root.account_id}:root", root.account_id
+        return original_get_caller_identity(self, access_key_id, region)
+
+    sts_models.STSBackend.get_caller_identity = get_caller_identity
+
+    # AWS answers GetAccessKeyInfo for any well-formed key id by decoding the
+    # owning account from it; moto answers the *caller's* account for keys it
+    # does not know, which hides "key from another account".
+    def get_access_key_info(self: Any, access_key_id: str) -> dict[str, str]:
+        owner = account_of_key(access_key_id) or account_id_from_key_id(access_key_id)
+        return {"Account": owner or self.account_id}
+
+    sts_models.STSBackend.get_access_key_info = get_access_key_info
+
+    # iam:GetUser / ListAccessKeys without UserName, called with a root key,
+    # describe the root user (AWS omits UserName for root).
+    original_get_user = IAMResponse.get_user
+
+    def get_user(self: IAMResponse) -> Any:
+        root = WORLD.root_keys.get(self.get_access_key())
+        if root and not self._get_param("UserName"):
+            return core_responses.ActionResult(
+                {
+                    "User": {
+                        "UserId": root.account_id,
+                        "Arn": f"arn:aws:iam::{root.account_id}:root",
+                        "CreateDate": datetime(2020, 1, 1, tzinfo=timezone.utc),
+                        "Path": "/",
+                    }
+                }
+            )
+        return original_get_user(self)
+
+    IAMResponse.get_user = get_user
+
+    original_list_access_keys = IAMResponse.list_access_keys
+
+    def list_access_keys(self: IAMResponse) -> Any:
+        access_key_id = self.get_access_key()
+        root = WORLD.root_keys.get(access_key_id)
+        if root and not self._get_param("UserName"):
+            keys = [
+                {
+                    "AccessKeyId": key_id,
+                    "Status": "Active",
+                    "CreateDate": datetime(2020, 1, 1, tzinfo=timezone.utc),
+                }
+                for key_id, key in list(WORLD.root_keys.items())
+                if key.account_id == root.account_id
+            ]
+            return core_responses.ActionResult({"AccessKeyMetadata": keys, "IsTruncated": False})
+        return original_list_access_keys(self)
+
+    IAMResponse.list_access_keys = list_access_keys
+
+
+def patch_inactive_keys_rejected() -> None:
+    """AWS: a request signed with an Inactive access key fails authentication with
+    InvalidClientTokenId "The security token included in the request is invalid."
+    (UnrecognizedClientException on rest-json services). moto accepts it."""
+    patched_create_access_key = access_control.create_access_key
+
+    def create_access_key(account_id: str, partition: str, access_key_id: str, headers: Any) -> Any:
+        key = patched_create_access_key(account_id, partition, access_key_id, headers)
+        stored = iam_backends[account_id][partition].access_keys.get(access_key_id)
+        if stored is not None and getattr(stored, "status", "Active") != "Active":
+            raise access_control.CreateAccessKeyFailure(reason="InvalidId")
+        return key
+
+    access_control.create_access_key = create_access_key
+
+
+def patch_signature_uses_raw_request() -> None:
+    """AWS computes the SigV4 canonical request from the request as sent: the
+    percent-encoded path (encoded once more for non-S3 services) and the exact
+    body bytes. moto rebuilds it from the decoded path and, when the body is
+    empty (every GET), from a form-encoding of its parsed parameters, so every
+    sesv2 GET (GetAccount, GetEmailIdentity) failed with a signature mismatch,
+    as would any form body whose encoding differs from Python's."""
+
+    def _create_aws_request(self: access_control.IAMRequestBase) -> AWSRequest:
+        wire = wire_request()
+        signed = self._get_string_between("SignedHeaders=", ",", self._headers["Authorization"])
+        headers = self._create_headers_for_aws_request(signed.split(";"), self._headers)
+        if wire is None:  # not served through EmulatorApp (should not happen)
+            url, body = self._path, self._body or b""
+        else:
+            url, body = wire.raw_uri, wire.body
+        request = AWSRequest(method=self._method, url=url, data=body, headers=headers)
+        request.context["timestamp"] = headers.get("X-Amz-Date") or headers.get("x-amz-date")
+        return request
+
+    access_control.IAMRequestBase._create_aws_request = _create_aws_request
+
+
+def patch_clock_skew() -> None:
+    """AWS rejects a request whose X-Amz-Date is more than 5 minutes away from
+    its clock: SignatureDoesNotMatch "Signature expired: <sent> is now earlier
+    than <now-5min> (<now> - 5 min.)" or "Signature not yet current: <sent> is
+    still later than <now+5min> (<now> + 5 min.)". moto never checks the time.
+    Here each account has a clock offset (control endpoint), so tests can skew
+    "AWS's" clock; EmulatorApp puts the same time in the Date header."""
+    original_check_signature = access_control.IAMRequestBase.check_signature
+
+    def check_signature(self: access_control.IAMRequestBase) -> None:
+        fmt = "%Y%m%dT%H%M%SZ"
+        sent_text = self._headers.get("X-Amz-Date", "")
+        now = utcnow() + timedelta(seconds=WORLD.clock_offset(self.account_id))
+        try:
+            sent = datetime.strptime(sent_text, fmt).replace(tzinfo=timezone.utc)
+        except ValueError:
+            sent = None
+        if sent is not None and sent < now - CLOCK_SKEW_LIMIT:
+            raise signature_mismatch(
+                f"Signature expired: {sent_text} is now earlier than "
+                f"{(now - CLOCK_SKEW_LIMIT).strftime(fmt)} ({now.strftime(fmt)} - 5 min.)"
+            )
+        if sent is not None and sent > now + CLOCK_SKEW_LIMIT:
+            raise signature_mismatch(
+                f"Signature not yet current: {sent_text} is still later than "
+                f"{(now + CLOCK_SKEW_LIMIT).strftime(fmt)} ({now.strftime(fmt)} + 5 min.)"
+            )
+        original_check_signature(self)
+
+    access_control.IAMRequestBase.check_signature = check_signature
+
+
+def ses_send_context(action: str) -> dict[str, list[str]]:
+    """Condition keys SES supplies for a send (ses:FromAddress, ses:Recipients)."""
+    wire = wire_request()
+    if action != "ses:SendEmail" or wire is None:
+        return {}
+    try:
+        params = json.loads(wire.body or b"{}")
+    except ValueError:
+        return {}
+    context: dict[str, list[str]] = {}
+    if params.get("FromEmailAddress"):
+        context["ses:fromaddress"] = [email.utils.parseaddr(params["FromEmailAddress"])[1]]
+    destination = params.get("Destination") or {}
+    recipients = [a for k in ("ToAddresses", "CcAddresses", "BccAddresses") for a in destination.get(k) or []]
+    if recipients:
+        context["ses:recipients"] = recipients
+    return context
+
+
+def patch_policy_evaluation() -> None:
+    """AWS evaluates identity policies with case-insensitive actions, NotResource,
+    policy variables such as ${aws:username}, and conditions that simply do not
+    match when their key is absent. moto's evaluator is case-sensitive, has no
+    NotResource, and turns an Allow whose condition fails into a Deny. One
+    evaluator (``evaluate``) now serves enforcement and SimulatePrincipalPolicy,
+    and the AccessDenied message says which resource, and why, as AWS does."""
+
+    def check_action_permitted(self: access_control.IAMRequestBase, resource: str) -> None:
+        if self._action == "sts:GetCallerIdentity":  # cannot be denied, in AWS too
+            return
+        key = self._access_key
+        if isinstance(key, RootAccessKey):
+            return
+        if isinstance(key, access_control.IAMUserAccessKey):
+            policies = user_policies(self.account_id, key._owner_user_name)
+            variables = {"aws:username": key._owner_user_name}
+        else:  # assumed role
+            policies = role_policies(self.account_id, key._owner_role_name)
+            variables = {}
+        context = {"aws:requestedregion": [self._region], **ses_send_context(self._action)}
+        decision = evaluate(policies, self._action, resource, variables, context)
+        if decision.decision != "allowed":
+            raise access_denied(
+                key.arn, self._action, resource, decision.decision == "explicitDeny"
+            )
+
+    access_control.IAMRequestBase.check_action_permitted = check_action_permitted
+
+
+def patch_auth_error_format() -> None:
+    """AWS's auth errors: awsQuery services (STS, IAM, SES v1) send text/xml
+    <ErrorResponse><Error><Type>Sender</Type><Code>..</Code><Message>..</Message>
+    </Error><RequestId>..</RequestId></ErrorResponse>; rest-json services (SES v2)
+    send a JSON body and the code in x-amzn-ErrorType, with their own codes
+    (UnrecognizedClientException, InvalidSignatureException,
+    AccessDeniedException). moto sends, for every protocol, text/html with an
+    extra <Errors> level, so the Rust SDK decoded no code (query) or "403"
+    (rest-json). (Unsigned requests: see ``pre_dispatch_checks``.)"""
+
+    def raise_invalid_key(self: Any, reason: str) -> None:
+        raise invalid_client_token()
+
+    def raise_bad_signature(self: Any) -> None:
+        raise signature_mismatch()
+
+    access_control.IAMRequest._raise_invalid_access_key = raise_invalid_key
+    access_control.IAMRequest._raise_signature_does_not_match = raise_bad_signature
+
+    original = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+    def _authenticate_and_authorize_action(self: Any, iam_request_cls: type, resource: str = "*") -> None:
+        try:
+            original(self, iam_request_cls, resource)
+        except AuthError as error:
+            protocol, namespace = service_protocol(self)
+            code = error.json_code if protocol in ("rest-json", "json") else error.query_code
+            status, headers, body = render_error(protocol, namespace, code, error.message, error.status)
+            # call_action() answers an HTTPException with its description as the
+            # body, the code as status, and self.response_headers as headers.
+            self.response_headers.update(headers)
+            http_error = HTTPException(description=body)
+            http_error.code = status
+            raise http_error from None
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_and_authorize_action
+
+
+def patch_last_used_after_auth() -> None:
+    """AWS records an access key's last use (GetAccessKeyLastUsed) only for
+    requests it accepted, under the service's signing name. moto records it for
+    every request, before authentication, even ones with a wrong secret."""
+    original = iam_models.mark_account_as_visited
+    iam_models.mark_account_as_visited = lambda **kwargs: None
+
+    patched_auth = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+    def _authenticate_and_authorize_action(self: Any, iam_request_cls: type, resource: str = "*") -> None:
+        patched_auth(self, iam_request_cls, resource)
+        scope = credential_scope(self.headers.get("Authorization"))
+        service = scope[3] if len(scope) > 3 else self.service_name
+        original(
+            account_id=self.current_account,
+            access_key=self.access_key,
+            service=service,
+            region=self.region,
+        )
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_and_authorize_action
+
+
+def _sender_identity(backend: Any, address: str) -> str:
+    """The SES identity that covers an address: the address itself if it is an
+    identity, else its domain if that is one, else the address."""
+    _, addr = email.utils.parseaddr(address)
+    addr = addr or address
+    identities = backend.core_backend.email_identities
+    if addr in identities:
+        return addr
+    domain = addr.rsplit("@", 1)[-1].lower()
+    return domain if domain in identities else addr
+
+
+def patch_iam_resources() -> None:
+    """AWS authorizes IAM calls against the resource they act on (user, group,
+    policy) and SES sending against the sender's identity ARN, and names that
+    resource in AccessDenied. moto authorizes everything but roles against "*"."""
+    original_iam_resource = IAMResponse._determine_resource
+
+    def iam_resource(self: IAMResponse) -> str:
+        account = self.current_account
+        user = self.querystring.get("UserName", [None])[0]
+        group = self.querystring.get("GroupName", [None])[0]
+        policy_arn = self.querystring.get("PolicyArn", [None])[0]
+        if user:
+            return f"arn:aws:iam::{account}:user/{user}"
+        if group:
+            return f"arn:aws:iam::{account}:group/{group}"
+        if policy_arn:
+            return policy_arn
+        action = self.querystring.get("Action", [""])[0]
+        if action in ("GetUser", "ListAccessKeys", "CreateAccessKey", "UpdateAccessKey",
+                      "DeleteAccessKey", "ListAttachedUserPolicies", "ListUserPolicies",
+                      "ListGroupsForUser"):
+            owner = iam_backends[account][PARTITION].get_user_from_access_key_id(self.access_key)
+            if owner is not None:
+                return owner.arn
+        return original_iam_resource(self)
+
+    IAMResponse._determine_resource = iam_resource
+
+    def sesv2_resource(self: SESV2Response) -> str:
+        action = self._get_action()
+        prefix = f"arn:aws:ses:{self.region}:{self.current_account}"
+        if action == "SendEmail":
+            try:
+                params = json.loads(self.body or "{}")
+            except ValueError:
+                return "*"
+            if params.get("FromEmailAddressIdentityArn"):
+                return params["FromEmailAddressIdentityArn"]
+            sender = params.get("FromEmailAddress")
+            if sender:
+                backend = sesv2_backends[self.current_account][self.region]
+                return f"{prefix}:identity/{_sender_identity(backend, sender)}"
+            return "*"
+        if action in ("GetEmailIdentity", "CreateEmailIdentity", "DeleteEmailIdentity"):
+            name = None
+            if self.uri_match is not None and "EmailIdentity" in self.uri_match.groupdict():
+                name = self.uri_match.group("EmailIdentity")
+            if name is None and self.body:
+                try:
+                    name = json.loads(self.body).get("EmailIdentity")
+                except ValueError:
+                    name = None
+            if name:
+                return f"{prefix}:identity/{unquote(name)}"
+        return "*"
+
+    SESV2Response._determine_resource = sesv2_resource
+
+
+def patch_iam_simulate_principal_policy() -> None:
+    """AWS's iam:SimulatePrincipalPolicy evaluates the principal's identity
+    policies (for a user: inline, attached, and its groups') for each action
+    and resource. moto 5.2.1 does not implement it. Since 2025 AWS returns one
+    EvaluationResult per action, with the most restrictive decision across the
+    resources on top and one ResourceSpecificResult per resource ARN."""
+
+    def simulate_principal_policy(self: IAMResponse) -> Any:
+        from moto.iam.exceptions import IAMException, NotFoundException
+
+        params = self.params
+        source_arn = params.get("PolicySourceArn", "")
+        actions = list(params.get("ActionNames") or [])
+        resources = list(params.get("ResourceArns") or []) or ["*"]
+        context: dict[str, list[str]] = {}
+        for entry in params.get("ContextEntries") or []:
+            context[entry.get("ContextKeyName", "").lower()] = [
+                str(v) for v in entry.get("ContextKeyValues") or []
+            ]
+        match = re.fullmatch(r"arn:aws:iam::(\d{12}):(user|group|role)/(?:.*/)?([^/]+)", source_arn)
+        if not match:
+            raise IAMException("InvalidInput", f"Invalid ARN: {source_arn}")
+        account_id, kind, name = match.groups()
+        variables: dict[str, str] = {}
+        try:
+            if kind == "user":
+                policies = user_policies(account_id, name)
+                variables["aws:username"] = name
+            elif kind == "group":
+                policies = group_policies(account_id, name)
+            else:
+                policies = role_policies(account_id, name)
+        except NotFoundException:
+            raise NotFoundException(f"The {kind} with name {name} cannot be found.") from None
+
+        def statements(decision: Decision) -> list[dict[str, str]]:
+            return [
+                {"SourcePolicyId": p.policy_id, "SourcePolicyType": p.policy_type}
+                for p in decision.matched
+            ]
+
+        severity = {"allowed": 0, "implicitDeny": 1, "explicitDeny": 2}
+        results = []
+        for action in actions:
+            per_resource = [
+                (resource, evaluate(policies, action, resource, variables, context))
+                for resource in resources
+            ]
+            worst = max(per_resource, key=lambda item: severity[item[1].decision])[1]
+            missing = sorted({k for _, d in per_resource for k in d.missing_context})
+            results.append(
+                {
+                    "EvalActionName": action,
+                    "EvalResourceName": resources[0] if len(resources) == 1 else "*",
+                    "EvalDecision": worst.decision,
+                    "MatchedStatements": statements(worst),
+                    "MissingContextValues": missing,
+                    "ResourceSpecificResults": [
+                        {
+                            "EvalResourceName": resource,
+                            "EvalResourceDecision": decision.decision,
+                            "MatchedStatements": statements(decision),
+                            "MissingContextValues": decision.missing_context,
+                        }
+                        for resource, decision in per_resource
+                    ],
+                }
+            )
+        return core_responses.ActionResult({"EvaluationResults": results, "IsTruncated": False})
+
+    IAMResponse.simulate_principal_policy = simulate_principal_policy
+
+
+def add_sesv2_route(path_regex: str) -> None:
+    """moto's sesv2 URL table lists each path (its "/v2/.*" entry is taken by
+    Flask literally); requests to an unlisted path get Flask's HTML 404."""
+    import moto.sesv2.urls as sesv2_urls
+
+    sesv2_urls.url_paths.setdefault("{0}" + path_regex, SESV2Response.dispatch)
+
+
+def patch_sesv2_list_identities_route() -> None:
+    """aws-sdk-sesv2 1.145 (a newer service model than botocore 1.43's) sends
+    ListEmailIdentities as POST /v2/email/list-identities with a JSON body;
+    moto 5.2.1 only routes GET /v2/email/identities, so the call got a 404."""
+    add_sesv2_route("/v2/email/list-identities$")
+    original = core_responses._get_method_urls
+
+    def _get_method_urls(service_name: str, region: str) -> dict[str, dict[str, str]]:
+        urls = original(service_name, region)
+        if service_name == "sesv2":
+            urls["POST"].setdefault("^/v2/email/list-identities$", "ListEmailIdentities")
+        return urls
+
+    core_responses._get_method_urls = _get_method_urls
+
+
+def patch_sesv2_get_account() -> None:
+    """sesv2 GetAccount (GET /v2/email/account) reports production access (the
+    sandbox), whether sending is enabled, the send quota and the enforcement
+    status. moto 5.2.1 does not implement it. Values come from WORLD, set by
+    POST /_ses_doctor/accounts/<id>/ses-account; default: a sandboxed account."""
+    add_sesv2_route("/v2/email/account$")
+
+    def get_account(self: SESV2Response) -> str:
+        settings = WORLD.account(self.current_account).ses_settings(self.region)
+        sent = sesv2_backends[self.current_account][self.region].core_backend.sent_message_count
+        return json.dumps(
+            {
+                "DedicatedIpAutoWarmupEnabled": False,
+                "EnforcementStatus": settings.enforcement_status,
+                "ProductionAccessEnabled": settings.production_access,
+                "SendQuota": {
+                    "Max24HourSend": float(settings.max_24_hour_send),
+                    "MaxSendRate": float(settings.max_send_rate),
+                    "SentLast24Hours": float(sent),
+                },
+                "SendingEnabled": settings.sending_enabled,
+                "SuppressionAttributes": {"SuppressedReasons": []},
+            }
+        )
+
+    SESV2Response.get_account = get_account
+
+
+def patch_sesv2_identity_verification() -> None:
+    """AWS: a new email identity waits for the link in the verification mail to
+    be clicked, a new domain identity for its DNS records; until then it is
+    VerificationStatus PENDING, VerifiedForSendingStatus false, and cannot be
+    used to send. moto creates identities already usable ("SUCCESS"). Here they
+    start pending; POST /_ses_doctor/accounts/<id>/verify verifies one. A
+    verified domain covers every address at that domain."""
+    original_init = ses_models.EmailIdentity.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.verification_status = "PENDING"
+        self.verified_for_sending_status = False
+        self.sending_enabled = False
+        if self.identity_type == "DOMAIN":
+            self.dkim_attributes["Status"] = "PENDING"
+            self.dkim_attributes["SigningEnabled"] = True
+            self.dkim_attributes["Tokens"] = [secrets.token_hex(16) for _ in range(3)]
+
+    ses_models.EmailIdentity.__init__ = __init__
+
+    def _is_verified_address(self: Any, source: str) -> bool:
+        _, address = email.utils.parseaddr(source)
+        address = address or source
+        identity = self.email_identities.get(address)
+        if identity is not None and identity.verified_for_sending_status:
+            return True
+        domain = self.email_identities.get(address.rsplit("@", 1)[-1].lower())
+        return domain is not None and domain.verified_for_sending_status
+
+    ses_models.SESBackend._is_verified_address = _is_verified_address
+
+
+def mark_identity_verified(identity: Any) -> None:
+    identity.verification_status = "SUCCESS"
+    identity.verified_for_sending_status = True
+    identity.sending_enabled = True
+    if identity.identity_type == "DOMAIN":
+        identity.dkim_attributes["Status"] = "SUCCESS"
+
+
+def patch_sesv2_send_email_checks() -> None:
+    """AWS's SendEmail, in order: sending paused for the account ->
+    SendingPausedException "Sending is paused for this account"; then every
+    identity that fails verification in this region -> MessageRejected "Email
+    address is not verified. The following identities failed the check in
+    region US-EAST-1: a@b.c, ...": the sender always, and in the sandbox every
+    recipient too, except the mailbox simulator (*@simulator.amazonses.com).
+    moto checks only the sender, with a different text, and has no sandbox."""
+    original_send_email = SESV2Response.send_email
+
+    def send_email(self: SESV2Response) -> Any:
+        settings = WORLD.account(self.current_account).ses_settings(self.region)
+        if not settings.sending_enabled:
+            return json_error("SendingPausedException", "Sending is paused for this account")
+        try:
+            params = json.loads(self.body or "{}")
+        except ValueError:
+            return json_error("BadRequestException", "Request body is not valid JSON")
+        core = sesv2_backends[self.current_account][self.region].core_backend
+        sender = params.get("FromEmailAddress") or ""
+        destination = params.get("Destination") or {}
+        recipients = [
+            address
+            for kind in ("ToAddresses", "CcAddresses", "BccAddresses")
+            for address in destination.get(kind) or []
+        ]
+        failed = []
+        if sender and not core._is_verified_address(sender):
+            failed.append(email.utils.parseaddr(sender)[1] or sender)
+        if not settings.production_access:
+            for recipient in recipients:
+                address = email.utils.parseaddr(recipient)[1] or recipient
+                if address.lower().endswith("@" + SIMULATOR_DOMAIN):
+                    continue
+                if not core._is_verified_address(address) and address not in failed:
+                    failed.append(address)
+        if failed:
+            return json_error(
+                "MessageRejected",
+                "Email address is not verified. The following identities failed the "
+                f"check in region {self.region.upper()}: {', '.join(failed)}",
+            )
+        return original_send_email(self)
+
+    SESV2Response.send_email = send_email
+
+
+def patch_managed_policy_cache() -> None:
+    """Speed only: moto parses its ~1,500 AWS managed policies (a large JSON
+    string) for every new account; parse it once."""
+    import moto.iam.aws_managed_policies as managed
+
+    parsed = json.loads(managed.aws_managed_policies_data)
+
+    def _init_aws_policies(self: Any) -> list[Any]:
+        return [
+            iam_models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
+            for name, data in parsed.items()
+        ]
+
+    iam_models.IAMBackend._init_aws_policies = _init_aws_policies
+
+
+# Order matters where one patch wraps another's result.
+PATCHES: list[Callable[[], None]] = [
+    patch_root_credentials,
+    patch_inactive_keys_rejected,
+    patch_signature_uses_raw_request,
+    patch_clock_skew,
+    patch_policy_evaluation,
+    patch_auth_error_format,
+    patch_last_used_after_auth,
+    patch_iam_resources,
+    patch_iam_simulate_principal_policy,
+    patch_sesv2_list_identities_route,
+    patch_sesv2_get_account,
+    patch_sesv2_identity_verification,
+    patch_sesv2_send_email_checks,
+    patch_managed_policy_cache,
+]
+
+
+def apply_patches() -> None:
+    if moto.__version__ != PINNED_MOTO:
+        log.warning("moto %s is not the pinned %s; patches may not fit", moto.__version__, PINNED_MOTO)
+    for patch in PATCHES:
+        patch()
+
+
+# ---------------------------------------------------------------------------
+# Control API
+# ---------------------------------------------------------------------------
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def random_secret() -> str:
+    alphabet = string.ascii_letters + string.digits + "+/"
+    return "".join(secrets.choice(alphabet) for _ in range(40))
+
+
+def create_account(admin_user: str = "admin") -> dict[str, Any]:
+    with WORLD.lock:
+        while True:
+            account_id = f"{random.SystemRandom().randrange(10**11, 10**12):012d}"
+            if account_id not in WORLD.accounts and account_id != DEFAULT_ACCOUNT_ID \
+                    and account_id not in iam_backends:
+                break
+        WORLD.accounts[account_id] = AccountState()
+        root_key_id = generate_access_key_id_from_account_id(account_id, "AKIA")
+        root = RootKey(account_id, random_secret())
+        WORLD.root_keys[root_key_id] = root
+    iam = iam_backends[account_id][PARTITION]
+    iam.create_user(region_name="us-east-1", user_name=admin_user)
+    iam.attach_user_policy(ADMIN_POLICY_ARN, admin_user)
+    key = iam.create_access_key(admin_user)
+    return {
+        "account_id": account_id,
+        "admin": {
+            "user_name": admin_user,
+            "access_key_id": key.access_key_id,
+            "secret_access_key": key.secret_access_key,
+        },
+        "root": {"access_key_id": root_key_id, "secret_access_key": root.secret_access_key},
+    }
+
+
+def known_account(account_id: str) -> AccountState:
+    state = WORLD.accounts.get(account_id)
+    if state is None:
+        raise ControlError(404, f"unknown account {account_id}")
+    return state
+
+
+def set_ses_account(account_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    state = known_account(account_id)
+    region = body.get("region", "us-east-1")
+    settings = state.ses_settings(region)
+    fields = {
+        "production_access": bool,
+        "sending_enabled": bool,
+        "max_24_hour_send": float,
+        "max_send_rate": float,
+        "enforcement_status": str,
+    }
+    for name, kind in fields.items():
+        if name in body:
+            value = body[name]
+            if kind is bool and not isinstance(value, bool):
+                raise ControlError(400, f"{name} must be true or false")
+            setattr(settings, name, kind(value))
+    return {"region": region, **settings.__dict__}
+
+
+def verify_identity(account_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    known_account(account_id)
+    region = body.get("region", "us-east-1")
+    name = body.get("identity")
+    if not name:
+        raise ControlError(400, "identity is required")
+    identities = sesv2_backends[account_id][region].core_backend.email_identities
+    identity = identities.get(name) or identities.get(name.lower())
+    if identity is None:
+        raise ControlError(404, f"no identity {name} in {region} of account {account_id}")
+    mark_identity_verified(identity)
+    return {"region": region, "identity": identity.email_identity, "verified": True}
+
+
+def set_clock(account_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    state = known_account(account_id)
+    try:
+        state.clock_offset_seconds = int(body.get("offset_seconds", 0))
+    except (TypeError, ValueError):
+        raise ControlError(400, "offset_seconds must be an integer") from None
+    return {"offset_seconds": state.clock_offset_seconds}
+
+
+def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
+    try:
+        payload = json.loads(body) if body.strip() else {}
+        if not isinstance(payload, dict):
+            raise ValueError
+    except ValueError:
+        return 400, {"error": "body must be a JSON object"}
+    parts = path.strip("/").split("/")[1:]  # drop "_ses_doctor"
+    try:
+        if method == "GET" and parts == ["health"]:
+            return 200, {"status": "ok", "moto": moto.__version__}
+        if method == "POST" and parts == ["accounts"]:
+            return 200, create_account()
+        if method == "POST" and len(parts) == 3 and parts[0] == "accounts":
+            handler = {"ses-account": set_ses_account, "verify": verify_identity, "clock": set_clock}.get(parts[2])
+            if handler is not None:
+                return 200, handler(parts[1], payload)
+        return 404, {"error": f"no control endpoint {method} {path}"}
+    except ControlError as error:
+        return error.status, {"error": str(error)}
+
+
+# ---------------------------------------------------------------------------
+# WSGI front: control API, wire capture, Date header
+# ---------------------------------------------------------------------------
+
+CLOCK_OFFSET_ENVIRON_KEY = "ses_doctor.clock_offset"
+
+
+def pre_dispatch_checks(environ: dict[str, Any], wire: WireRequest) -> tuple[int, dict[str, str], str] | None:
+    """Checks that run before moto sees a request. Returns a response to send,
+    or None. (The place for future checks: disabled opt-in regions, hanging
+    regions.)
+
+    AWS answers an unsigned request with MissingAuthenticationToken; moto cannot
+    even tell which service it is for (it routes on the credential scope) and
+    answers from S3 or crashes."""
+    if "HTTP_AUTHORIZATION" not in environ and "X-Amz-Credential=" not in wire.raw_uri:
+        error = missing_authentication_token()
+        is_query = environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
+        request_id = str(uuid.uuid4())
+        status, headers, body = render_error(
+            "query" if is_query else "rest-json", None, error.query_code if is_query else error.json_code,
+            error.message, error.status, request_id,
+        )
+        headers["x-amzn-RequestId"] = request_id
+        return status, headers, body
+    return None
+
+
+class EmulatorApp:
+    def __init__(self, moto_app: Callable[..., Iterable[bytes]]):
+        self.moto_app = moto_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length > 0:
+            body = environ["wsgi.input"].read(length)
+        elif environ.get("wsgi.input_terminated"):  # chunked request body
+            body = environ["wsgi.input"].read()
+        else:
+            body = b""
+        environ["wsgi.input"] = io.BytesIO(body)
+
+        if path.startswith("/_ses_doctor/"):
+            status, payload = control(environ["REQUEST_METHOD"], path, body)
+            data = json.dumps(payload).encode()
+            reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}.get(status, "Error")
+            start_response(
+                f"{status} {reason}",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+            )
+            return [data]
+
+        raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or path
+        account_id = account_of_key(access_key_from_authorization(environ.get("HTTP_AUTHORIZATION")))
+        wire = WireRequest(environ["REQUEST_METHOD"], raw_uri, body, account_id)
+        # Read by RequestHandler.date_time_string for the one Date header.
+        environ[CLOCK_OFFSET_ENVIRON_KEY] = WORLD.clock_offset(account_id)
+
+        early = pre_dispatch_checks(environ, wire)
+        if early is not None:
+            status, headers, text = early
+            data = text.encode()
+            start_response(f"{status} Forbidden" if status == 403 else f"{status} Error",
+                           [*headers.items(), ("Content-Length", str(len(data)))])
+            return [data]
+
+        def start_response_one_server(status: str, headers: list, exc_info: Any = None) -> Any:
+            # http.server adds its own Server header (RequestHandler.version_string);
+            # moto echoes the status code as a "status" header.
+            headers = [(k, v) for k, v in headers if k.lower() not in ("server", "status")]
+            return start_response(status, headers, exc_info)
+
+        _local.request = wire
+        try:
+            return self.moto_app(environ, start_response_one_server)
+        finally:
+            _local.request = None
+
+
+class RequestHandler(WSGIRequestHandler):
+    """http.server always writes its own Date header; make it the one Date
+    header, in the clock of the account that signed the request."""
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        if timestamp is None:
+            timestamp = time.time() + getattr(self, "environ", {}).get(CLOCK_OFFSET_ENVIRON_KEY, 0)
+        return email.utils.formatdate(timestamp, usegmt=True)
+
+    def version_string(self) -> str:
+        return "amazon.com"
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        pass
+
+
+# ---------------------------------------------------------------------------
+# Demo world
+# ---------------------------------------------------------------------------
+
+
+def build_demo(endpoint: str) -> None:
+    """A small broken world for a newcomer to point ses-doctor at."""
+    account = create_account()
+    account_id = account["account_id"]
+    iam = iam_backends[account_id][PARTITION]
+
+    iam.create_user(region_name="us-east-1", user_name="mailer")
+    iam.attach_user_policy("arn:aws:iam::aws:policy/AmazonSESFullAccess", "mailer")
+    mailer_key = iam.create_access_key("mailer")
+    iam.update_access_key("mailer", mailer_key.access_key_id, "Inactive")
+
+    iam.create_user(region_name="us-east-1", user_name="wordpress")
+    wordpress_key = iam.create_access_key("wordpress")
+
+    iam.create_user(region_name="us-east-1", user_name="denied")
+    iam.attach_user_policy("arn:aws:iam::aws:policy/AmazonSESFullAccess", "denied")
+    iam.put_user_policy(
+        "denied",
+        "NoSending",
+        json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Action": ["ses:SendEmail", "ses:SendRawEmail"], "Resource": "*"}]}),
+    )
+    denied_key = iam.create_access_key("denied")
+
+    ses_eu = sesv2_backends[account_id]["eu-west-1"]
+    ses_eu.create_email_identity("example.com", None, None, None)
+    mark_identity_verified(ses_eu.core_backend.email_identities["example.com"])
+    ses_us = sesv2_backends[account_id]["us-east-1"]
+    ses_us.create_email_identity("noreply@example.com", None, None, None)  # left pending
+    set_ses_account(account_id, {"region": "eu-west-1", "production_access": True,
+                                 "max_24_hour_send": 50000, "max_send_rate": 14})
+
+    directory = tempfile.mkdtemp(prefix="ses-doctor-demo-")
+    credentials = os.path.join(directory, "credentials")
+    config = os.path.join(directory, "config")
+    profiles = {
+        "admin": account["admin"],
+        "mailer": {"access_key_id": mailer_key.access_key_id,
+                   "secret_access_key": mailer_key.secret_access_key},
+        "wordpress": {"access_key_id": wordpress_key.access_key_id,
+                      "secret_access_key": wordpress_key.secret_access_key},
+        "denied": {"access_key_id": denied_key.access_key_id,
+                   "secret_access_key": denied_key.secret_access_key},
+        "typo": {"access_key_id": wordpress_key.access_key_id,
+                 "secret_access_key": wordpress_key.secret_access_key[:-3]},
+        "root": account["root"],
+    }
+    with open(credentials, "w", encoding="utf-8") as out:
+        for name, keys in profiles.items():
+            out.write(f"[{name}]\naws_access_key_id = {keys['access_key_id']}\n"
+                      f"aws_secret_access_key = {keys['secret_access_key']}\n\n")
+    os.chmod(credentials, 0o600)
+    with open(config, "w", encoding="utf-8") as out:
+        for name in profiles:
+            header = "default" if name == "default" else f"profile {name}"
+            out.write(f"[{header}]\nregion = us-east-1\n\n")
+
+    sys.stderr.write(
+        f"""
+ses-doctor demo world (emulator only; these keys work nowhere else)
+  account {account_id}, SES identity example.com verified in eu-west-1 only
+  (production access there), noreply@example.com pending in us-east-1 (sandbox).
+  profiles: admin (AdministratorAccess), mailer (SES access, key Inactive),
+            wordpress (no SES permission), denied (explicit Deny on sending),
+            typo (wordpress's key with a truncated secret), root (root key)
+
+  export AWS_ENDPOINT_URL={endpoint}
+  export AWS_SHARED_CREDENTIALS_FILE={credentials}
+  export AWS_CONFIG_FILE={config}
+  ses-doctor diagnose --profile mailer --admin-profile admin
+  ses-doctor diagnose --profile wordpress --admin-profile admin
+  ses-doctor diagnose --profile typo --admin-profile admin
+  ses-doctor diagnose --profile root
+
+"""
+    )
+    sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------
+
+
+def exit_on_stdin_eof() -> None:
+    """The test harness holds our stdin open; when it exits (or dies), EOF."""
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    except (OSError, ValueError):
+        pass
+    os._exit(0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--demo", action="store_true", help="create a sample broken world")
+    parser.add_argument("--no-patches", action="store_true",
+                        help="debugging: stock moto behind the same front (no root keys)")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    if not args.no_patches:
+        apply_patches()
+
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.signal(signal.SIGINT, lambda *_: os._exit(0))
+    threading.Thread(target=exit_on_stdin_eof, name="stdin-eof", daemon=True).start()
+
+    app = EmulatorApp(DomainDispatcherApplication(create_backend_app))
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=RequestHandler)
+    endpoint = f"http://{args.host}:{server.server_port}"
+    sys.stdout.write(f"READY {endpoint}\n")
+    sys.stdout.flush()
+    # Nothing else goes to stdout (moto prints there now and then): nobody reads
+    # it after READY, and a full pipe would block the emulator.
+    sys.stdout = sys.stderr
+    if args.demo:
+        build_demo(endpoint)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
