@@ -44,7 +44,7 @@ pub struct GlobalOpts {
     /// When to use colour (NO_COLOR is honoured)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// More detail on stderr (-v: each AWS call)
+    /// More detail on stderr (each step as it starts, the credentials source)
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Seconds each AWS call may take before it is reported as unreachable

@@ -18,10 +18,17 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// The process environment as read once at start-up (only what ses-doctor looks at), so checks
-/// are pure functions of it and unit tests can build one.
-#[derive(Clone, Debug, Default)]
+/// are pure functions of it and unit tests can build one. It holds raw secrets
+/// (`AWS_SECRET_ACCESS_KEY`), so its `Debug` shows variable names only.
+#[derive(Clone, Default)]
 pub struct Environment {
     vars: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for Environment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.vars.keys()).finish()
+    }
 }
 
 impl Environment {
@@ -291,5 +298,18 @@ fn list_or_none<'a>(names: impl Iterator<Item = &'a str>) -> String {
         "none".into()
     } else {
         names.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_debug_shows_names_not_values() {
+        let env = Environment::from_pairs(&[("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG")]);
+        let shown = format!("{env:?}");
+        assert!(shown.contains("AWS_SECRET_ACCESS_KEY"));
+        assert!(!shown.contains("wJalr"));
     }
 }
