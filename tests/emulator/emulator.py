@@ -89,6 +89,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import signal
 import string
 import sys
@@ -1389,6 +1390,7 @@ def build_demo(endpoint: str) -> None:
                                  "max_24_hour_send": 50000, "max_send_rate": 14})
 
     directory = tempfile.mkdtemp(prefix="ses-doctor-demo-")
+    CLEANUP_DIRS.append(directory)
     credentials = os.path.join(directory, "credentials")
     config = os.path.join(directory, "config")
     profiles = {
@@ -1429,7 +1431,9 @@ ses-doctor demo world (emulator only; these keys work nowhere else)
   ses-doctor diagnose --profile wordpress --admin-profile admin
   ses-doctor diagnose --profile typo --admin-profile admin
   ses-doctor diagnose --profile root
+  (from the repository, `cargo run --locked --` stands in for `ses-doctor`)
 
+Stop with Ctrl-C; the files above are removed then.
 """
     )
     sys.stderr.flush()
@@ -1440,6 +1444,18 @@ ses-doctor demo world (emulator only; these keys work nowhere else)
 # ---------------------------------------------------------------------------
 
 
+# Directories to remove on the way out (the demo's credentials files).
+CLEANUP_DIRS: list[str] = []
+
+
+def shutdown(*_: object) -> None:
+    """Every way out ends here: remove what we wrote, then exit at once (serve_forever
+    holds the main thread, so a normal exit would not happen)."""
+    for directory in CLEANUP_DIRS:
+        shutil.rmtree(directory, ignore_errors=True)
+    os._exit(0)
+
+
 def exit_on_stdin_eof() -> None:
     """The test harness holds our stdin open; when it exits (or dies), EOF."""
     try:
@@ -1447,7 +1463,7 @@ def exit_on_stdin_eof() -> None:
             pass
     except (OSError, ValueError):
         pass
-    os._exit(0)
+    shutdown()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -1466,8 +1482,8 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_patches:
         apply_patches()
 
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    signal.signal(signal.SIGINT, lambda *_: os._exit(0))
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
     threading.Thread(target=exit_on_stdin_eof, name="stdin-eof", daemon=True).start()
 
     app = EmulatorApp(DomainDispatcherApplication(create_backend_app))
