@@ -228,7 +228,7 @@ pub async fn load_profiles(env: &Environment) -> Result<ProfileSet, Failure> {
                 "cannot read the AWS config files ({} / {}): {}",
                 env.config_file().display(),
                 env.credentials_file().display(),
-                aws_smithy_types::error::display::DisplayErrorContext(&e)
+                crate::exit::error_chain(&e)
             ))
         })
 }

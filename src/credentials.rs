@@ -5,14 +5,13 @@
 //! default chain (web identity, container, instance). The source is recorded for the report,
 //! because "which credentials is it actually using?" is half of the diagnosis.
 
-use crate::exit::Failure;
+use crate::exit::{error_chain, Failure};
 use crate::report::CredentialsInfo;
 use crate::secret::{AccessKey, Secret};
 use aws_config::profile::ProfileSet;
 use aws_config::provider_config::ProviderConfig;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::ProvideCredentials;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -263,7 +262,11 @@ impl Resolver<'_> {
             .build()
             .await;
         let source = Source::DefaultChain;
-        let key = self.provide(&chain).await;
+        // The chain's error is the last provider's (usually the instance metadata service),
+        // which says nothing useful about why no credentials were found.
+        let key = self.provide(&chain).await.map_err(|_| {
+            "no profile, no AWS_ACCESS_KEY_ID, no web identity token, no container or instance role".to_owned()
+        });
         Lookup {
             detail: source.describe(self.env),
             source,
@@ -278,10 +281,10 @@ impl Resolver<'_> {
                 "the credential provider did not answer within {} s",
                 self.timeout.as_secs()
             )),
-            Ok(Err(e @ CredentialsError::CredentialsNotLoaded(_))) => {
-                Err(format!("no credentials: {}", DisplayErrorContext(&e)))
+            Ok(Err(CredentialsError::CredentialsNotLoaded(_))) => {
+                Err("no source supplied credentials".into())
             }
-            Ok(Err(e)) => Err(DisplayErrorContext(&e).to_string()),
+            Ok(Err(e)) => Err(error_chain(&e)),
             Ok(Ok(c)) => Ok(AccessKey {
                 id: c.access_key_id().to_owned(),
                 secret: Secret::new(c.secret_access_key()),

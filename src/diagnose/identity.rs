@@ -145,17 +145,16 @@ impl Failure {
     pub(crate) fn from_sdk<E: ProvideErrorMetadata + std::error::Error + 'static>(
         err: &SdkError<E, HttpResponse>,
     ) -> Self {
-        use aws_smithy_types::error::display::DisplayErrorContext;
         match err {
             SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
-                Failure::Unreachable(DisplayErrorContext(err).to_string())
+                Failure::Unreachable(crate::exit::error_chain(err))
             }
             SdkError::ServiceError(service) => Failure::Service {
                 code: service.err().code().unwrap_or("unknown").to_owned(),
                 message: service.err().message().unwrap_or_default().to_owned(),
                 date: service.raw().headers().get("date").map(str::to_owned),
             },
-            _ => Failure::Other(DisplayErrorContext(err).to_string()),
+            _ => Failure::Other(crate::exit::error_chain(err)),
         }
     }
 }
