@@ -92,6 +92,23 @@ pub struct DiagnoseArgs {
     /// SES_DOCTOR_SECRET_ACCESS_KEY, stdin, or a hidden prompt (never from the command line)
     #[arg(long, value_name = "AKIA...")]
     pub access_key_id: Option<String>,
+    /// Scan only these SES regions (comma-separated); default: every SES region
+    #[arg(long, value_name = "REGION,...", value_delimiter = ',')]
+    pub regions: Option<Vec<String>>,
+    /// The address the mailer sends from: checked against the verified identities
+    #[arg(long, value_name = "ADDRESS")]
+    pub from: Option<String>,
+    /// What to grant when the user may not send
+    #[arg(long, value_enum, default_value_t = PolicyArg::FullAccess)]
+    pub policy: PolicyArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PolicyArg {
+    /// Attach AWS's managed AmazonSESFullAccess policy
+    FullAccess,
+    /// An inline policy allowing only ses:SendEmail and ses:SendRawEmail on the verified identities
+    SendOnly,
 }
 
 #[derive(Debug, Args)]

@@ -28,6 +28,10 @@ macro_rules! codes {
 }
 
 codes! {
+    // Any step. A check that could not be made.
+    EndpointUnreachable = "endpoint-unreachable": "An AWS endpoint could not be reached or did not answer in time, so the check could not finish.";
+    AwsCallFailed = "aws-call-failed": "An AWS call failed with an error ses-doctor does not classify; the raw error is shown.";
+    InsufficientAccess = "insufficient-access": "The credentials may not make a check (IAM or SES refused it); run with --admin-profile to complete it.";
     // Step 0: local checks.
     CredentialsNotFound = "credentials-not-found": "No AWS credentials were found where the mailer would look for them.";
     CredentialsWellFormed = "credentials-well-formed": "The access key ID and secret have the shape of real AWS credentials.";
@@ -47,10 +51,10 @@ codes! {
     SignatureMismatch = "signature-mismatch": "The key ID is known but the secret does not match it (wrong, truncated or altered secret).";
     CredentialsExpired = "credentials-expired": "The temporary credentials or session token have expired.";
     RootCredentials = "root-credentials": "The credentials are the account's root user keys, which must never be used for sending mail.";
-    EndpointUnreachable = "endpoint-unreachable": "An AWS endpoint could not be reached or did not answer in time, so the check could not finish.";
-    AwsCallFailed = "aws-call-failed": "An AWS call failed with an error ses-doctor does not classify; the raw error is shown.";
     AdminCredentialsFailed = "admin-credentials-failed": "The admin credentials were rejected, so causes that need IAM could not be pinned down.";
     // Step 2: region.
+    RegionOk = "region-ok": "The configured region has verified identities to send from.";
+    RegionNotConfigured = "region-not-configured": "No region is configured for the mailer's credentials; the identities are in the region named.";
     RegionMismatch = "region-mismatch": "The configured region has no usable SES identity; the identities are in another region.";
     RegionNotEnabled = "region-not-enabled": "The region is an opt-in region that is not enabled for this account.";
     RegionUnsupported = "region-unsupported": "Amazon SES is not offered in the configured region.";
@@ -58,6 +62,7 @@ codes! {
     SesSendingPaused = "ses-sending-paused": "Sending is paused for this account in this region.";
     IdentityUnverified = "identity-unverified": "The sender address or its domain is not verified in this region.";
     // Step 3: permissions.
+    PermissionGranted = "permission-granted": "The user may send (ses:SendEmail and ses:SendRawEmail are allowed).";
     PermissionMissing = "permission-missing": "No policy allows the user to send (ses:SendEmail / ses:SendRawEmail).";
     PermissionExplicitlyDenied = "permission-explicitly-denied": "An explicit Deny (policy, permissions boundary or SCP) blocks sending; granting more cannot fix it.";
     // Step 4: access key.

@@ -1,9 +1,11 @@
 //! ses-doctor: finds the real cause of Amazon SES credential errors, explains it, fixes it with
 //! consent, and proves the fix with a test email.
 
+pub mod aws_files;
 pub mod aws_setup;
 pub mod cli;
 pub mod codes;
+pub mod consent;
 pub mod credentials;
 pub mod diagnose;
 pub mod exit;

@@ -4,6 +4,7 @@
 //! (botocore 1.43.11) and AWS's SES endpoints page. Opt-in = launched after 2019-03-20, disabled
 //! until enabled on the account. Re-check when AWS announces a region.
 
+#[derive(Debug)]
 pub struct RegionEntry {
     pub name: &'static str,
     pub display: &'static str,

@@ -1,8 +1,11 @@
 //! Arguments → configuration → execution → exit code.
 
 use crate::aws_setup::{self, AwsSetup};
-use crate::cli::{Cli, Command, OutputFormat, SmtpPasswordArgs};
+use crate::cli::{Cli, Command, DiagnoseArgs, OutputFormat, PolicyArg, SmtpPasswordArgs};
+use crate::consent::{Consent, Mode, TerminalPrompter};
 use crate::credentials::{Environment, PastedKey, Resolver};
+use crate::diagnose::permissions::PolicyChoice;
+use crate::diagnose::region::regions_to_scan;
 use crate::diagnose::{self, local, Diagnosis};
 use crate::exit::{ExitCode, Failure};
 use crate::printer::Printer;
@@ -60,7 +63,7 @@ pub fn main() -> std::process::ExitCode {
 
 async fn execute(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Diagnose(ref args) => diagnose(&cli, args.access_key_id.as_deref(), printer).await,
+        Command::Diagnose(ref args) => diagnose(&cli, args, printer).await,
         Command::SmtpPassword(ref args) => smtp_password_cmd(&cli, args, printer).await,
         Command::Explain { .. } => not_yet("explain"),
         Command::Regions => not_yet("regions"),
@@ -76,11 +79,8 @@ fn not_yet(command: &str) -> anyhow::Result<ExitCode> {
     .into())
 }
 
-async fn diagnose(
-    cli: &Cli,
-    access_key_id: Option<&str>,
-    printer: &Printer,
-) -> anyhow::Result<ExitCode> {
+async fn diagnose(cli: &Cli, args: &DiagnoseArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let access_key_id = args.access_key_id.as_deref();
     let g = &cli.global;
     let env = Environment::capture();
     let profiles = aws_setup::load_profiles(&env).await?;
@@ -122,6 +122,13 @@ async fn diagnose(
     let admin = resolver.admin(g.admin_profile.as_deref()).await?;
     printer.debug(&format!("sending credentials: {}", sending.detail));
 
+    let scan_regions = regions_to_scan(args.regions.as_deref(), region.valid())?;
+    if let Some(from) = &args.from {
+        if !from.contains('@') || from.starts_with('@') || from.ends_with('@') {
+            return Err(Failure::usage(format!("--from '{from}' is not an email address")).into());
+        }
+    }
+    let consent = Consent::new(Mode::detect(g.yes, g.dry_run), Box::new(TerminalPrompter));
     let report = diagnose::run(
         Diagnosis {
             env: &env,
@@ -131,10 +138,17 @@ async fn diagnose(
             region,
             sending,
             admin,
+            consent: &consent,
+            scan_regions,
+            from: args.from.clone(),
+            policy: match args.policy {
+                PolicyArg::FullAccess => PolicyChoice::FullAccess,
+                PolicyArg::SendOnly => PolicyChoice::SendOnly,
+            },
         },
         printer,
     )
-    .await;
+    .await?;
     printer.report(&report);
     Ok(report.exit_code())
 }

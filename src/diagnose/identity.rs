@@ -53,8 +53,6 @@ pub struct IdentityInput<'a> {
     /// Admin credentials, when different from the sending ones.
     pub admin: Option<&'a dyn Clients>,
     pub key_id: &'a str,
-    /// The configured region, when it is a valid region name.
-    pub region: Option<&'a str>,
 }
 
 pub struct IdentityOutcome {
@@ -96,16 +94,6 @@ pub async fn check(input: IdentityInput<'_>) -> IdentityOutcome {
             .evidence("caller", &caller.arn)
             .evidence("account", &caller.account),
         );
-    }
-
-    // A key that works in the default region but not in the target one: the region is opt-in
-    // and not enabled on the account.
-    if let Some(region) = input.region.filter(|r| *r != DEFAULT_REGION) {
-        if let Err(Failure::Service { code, .. }) = call(input.sending, region).await {
-            if code == "InvalidClientTokenId" || code == "UnrecognizedClientException" {
-                step.push(region_not_enabled(region));
-            }
-        }
     }
 
     if let Some(admin) = input.admin {
@@ -402,26 +390,6 @@ fn root_finding(caller: &Caller) -> Finding {
     ))
 }
 
-fn region_not_enabled(region: &str) -> Finding {
-    Finding::new(
-        Code::RegionNotEnabled,
-        Severity::Error,
-        format!("The key works in {DEFAULT_REGION} but not in {region}: the region is not enabled"),
-    )
-    .explain(
-        "Regions launched after March 2019 are opt-in: until the account enables them, AWS \
-         answers every request there with \"The security token included in the request is \
-         invalid\", whatever the key.",
-    )
-    .evidence("region", region)
-    .fix(
-        Fix::manual(format!(
-            "Enable {region} (Account settings > AWS Regions), or use an enabled SES region"
-        ))
-        .command(format!("aws account enable-region --region-name {region}")),
-    )
-}
-
 fn other_account(key_id: &str, key_account: &str, admin_account: &str) -> Finding {
     Finding::new(
         Code::AccessKeyOtherAccount,
@@ -619,7 +587,6 @@ mod mock_tests {
             sending,
             admin: admin.map(|a| a as &dyn Clients),
             key_id: "AKIAIOSFODNN7EXAMPLE",
-            region: None,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use crate::cli::{profile_section, FixKind, FixStatus, Home, Report, Severity, StepStatus};
 use crate::support::emulator;
+use crate::worlds::healthy_sender;
 
 fn check_invariants(report: &Report) {
     assert_eq!(report.schema_version, 1);
@@ -55,7 +56,7 @@ fn check_invariants(report: &Report) {
 #[tokio::test]
 async fn reports_decode_into_the_documented_types() {
     let account = emulator().new_account();
-    let good = account.create_user_with_key("mailer").await;
+    let good = healthy_sender(&account, "mailer", "us-east-1").await;
     let stale = account.create_key("mailer").await;
     account
         .set_key_active("mailer", &stale.access_key_id, false)
@@ -74,7 +75,15 @@ async fn reports_decode_into_the_documented_types() {
     // Clean, with an info finding; then failing with a warning and an error.
     let clean = home
         .for_account(&account)
-        .args(["diagnose", "--output", "json", "--profile", "mailer"])
+        .args([
+            "diagnose",
+            "--output",
+            "json",
+            "--profile",
+            "mailer",
+            "--region",
+            "us-east-1",
+        ])
         .secret(&good.secret_access_key)
         .run();
     let report = clean.assert_code(0).report();
@@ -86,7 +95,15 @@ async fn reports_decode_into_the_documented_types() {
         .env("AWS_PROFILE", "mailer")
         .env("AWS_ACCESS_KEY_ID", &stale.access_key_id)
         .env("AWS_SECRET_ACCESS_KEY", &stale.secret_access_key)
-        .args(["diagnose", "--output", "json", "--admin-profile", "admin"])
+        .args([
+            "diagnose",
+            "--output",
+            "json",
+            "--admin-profile",
+            "admin",
+            "--region",
+            "us-east-1",
+        ])
         .secret(&good.secret_access_key)
         .secret(&stale.secret_access_key)
         .run();

@@ -826,6 +826,149 @@ async fn skewed_clock_is_a_signature_expiry_and_shows_in_the_date_header() {
 }
 
 #[tokio::test]
+async fn opt_in_region_is_refused_until_enabled_for_the_account() {
+    let account = emulator().new_account();
+    let sts_in =
+        |keys: &Keys, region: &str| aws_sdk_sts::Client::new(&account.sdk_config(keys, region));
+    let invalid = Some("The security token included in the request is invalid.");
+
+    // A new account: the default region works, the opt-in one refuses every key.
+    assert_ok(
+        "GetCallerIdentity in us-east-1",
+        &outcome(
+            sts_in(&account.admin, "us-east-1")
+                .get_caller_identity()
+                .send()
+                .await,
+        ),
+    );
+    let sts = outcome(
+        sts_in(&account.admin, "af-south-1")
+            .get_caller_identity()
+            .send()
+            .await,
+    );
+    let failure = assert_code("sts af-south-1", &sts, "InvalidClientTokenId");
+    assert_eq!(failure.message.as_deref(), invalid);
+    for (what, keys) in [
+        ("root key", account.root.clone()),
+        ("wrong secret", account.admin.with_wrong_secret()),
+    ] {
+        let sts = outcome(
+            sts_in(&keys, "af-south-1")
+                .get_caller_identity()
+                .send()
+                .await,
+        );
+        assert_code(
+            &format!("sts af-south-1, {what}"),
+            &sts,
+            "InvalidClientTokenId",
+        );
+    }
+    let ses = outcome(account.sesv2("af-south-1").get_account().send().await);
+    let failure = assert_code("sesv2 af-south-1", &ses, "UnrecognizedClientException");
+    assert_eq!(failure.message.as_deref(), invalid);
+
+    // Enabled for this account: both answer; other opt-in regions and other
+    // accounts are unaffected.
+    account.set_region_enabled("af-south-1", true);
+    assert_ok(
+        "GetCallerIdentity in af-south-1, enabled",
+        &outcome(
+            sts_in(&account.admin, "af-south-1")
+                .get_caller_identity()
+                .send()
+                .await,
+        ),
+    );
+    assert_ok(
+        "sesv2 GetAccount in af-south-1, enabled",
+        &outcome(account.sesv2("af-south-1").get_account().send().await),
+    );
+    let ses = outcome(account.sesv2("me-south-1").get_account().send().await);
+    assert_code("sesv2 me-south-1", &ses, "UnrecognizedClientException");
+    let other = emulator().new_account();
+    let ses = outcome(other.sesv2("af-south-1").get_account().send().await);
+    assert_code(
+        "other account, af-south-1",
+        &ses,
+        "UnrecognizedClientException",
+    );
+
+    // Disabled again: refused again.
+    account.set_region_enabled("af-south-1", false);
+    let ses = outcome(account.sesv2("af-south-1").get_account().send().await);
+    assert_code(
+        "sesv2 af-south-1, disabled",
+        &ses,
+        "UnrecognizedClientException",
+    );
+
+    // Only opt-in regions can be switched.
+    let (status, body) = emulator().control(
+        "POST",
+        &format!("/_ses_doctor/accounts/{}/regions", account.id),
+        &serde_json::json!({"region": "eu-west-1", "enabled": false}),
+    );
+    assert_eq!(status, 400, "{body}");
+}
+
+#[tokio::test]
+async fn hanging_region_times_out_without_holding_up_others() {
+    use aws_sdk_sesv2::error::SdkError;
+
+    let account = emulator().new_account();
+    account.set_region_hang("ap-south-1", 300);
+    let impatient =
+        aws_sdk_sesv2::config::Builder::from(&account.sdk_config(&account.admin, "ap-south-1"))
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .operation_timeout(Duration::from_secs(2))
+                    .build(),
+            )
+            .build();
+    let hanging = aws_sdk_sesv2::Client::from_conf(impatient);
+
+    // While the ap-south-1 request hangs, eu-west-1 of the same account and
+    // ap-south-1 of another account answer (each well within the 300 s hang).
+    let other = emulator().new_account();
+    let started = Instant::now();
+    let (hung, (elsewhere, other_account)) = tokio::join!(
+        async {
+            let result = hanging.get_account().send().await;
+            (result, started.elapsed())
+        },
+        async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            (
+                outcome(account.sesv2("eu-west-1").get_account().send().await),
+                outcome(other.sesv2("ap-south-1").get_account().send().await),
+            )
+        }
+    );
+    let (result, elapsed) = hung;
+    match &result {
+        Err(SdkError::TimeoutError(_)) => {}
+        Err(e) => panic!("ap-south-1: expected a timeout, got {}", show(e)),
+        Ok(_) => panic!("ap-south-1: answered despite the hang"),
+    }
+    assert!(
+        elapsed >= Duration::from_secs(2) && elapsed < Duration::from_secs(30),
+        "timed out after {elapsed:?}"
+    );
+    assert_ok("eu-west-1 while ap-south-1 hangs", &elsewhere);
+    assert_ok("another account's ap-south-1", &other_account);
+
+    // Removed: ap-south-1 answers again.
+    account.set_region_hang("ap-south-1", 0);
+    assert_ok(
+        "ap-south-1 after the hang is removed",
+        &outcome(account.sesv2("ap-south-1").get_account().send().await),
+    );
+}
+
+#[tokio::test]
 async fn query_protocol_service_errors_are_decoded() {
     let account = emulator().new_account();
     let iam = account.iam();

@@ -9,3 +9,4 @@ mod contract;
 mod emulator_smoke;
 mod identity;
 mod smtp_password;
+mod worlds;

@@ -47,6 +47,17 @@ Control API (plain JSON over HTTP, unsigned, never seen by moto):
          {"offset_seconds": -900}
          -> 200; requests signed with this account's keys are judged against
          (real now + offset), and responses to them carry that time in ``Date``.
+    POST /_ses_doctor/accounts/<id>/regions
+         {"region": "af-south-1", "enabled": true}
+         -> 200 {"enabled_opt_in_regions": ["af-south-1", ...]} (sorted). Enables
+         or disables an opt-in region (``OPT_IN_REGIONS``) for the account; a new
+         account has none enabled, as on AWS. 400 for a region that is not opt-in.
+    POST /_ses_doctor/accounts/<id>/hang
+         {"region": "ap-south-1", "seconds": 300}
+         -> 200 {"hang_seconds": {"ap-south-1": 300.0, ...}}. Requests signed
+         with this account's keys for that region wait that long before being
+         handled; other requests are not held up. 0 removes the hang (and
+         releases requests already waiting).
 
     Errors: 400 {"error": "..."} on bad JSON or fields, 404 on unknown account or
     path.
@@ -68,13 +79,16 @@ Differences from stock moto 5.2.1, one patch function each (see ``PATCHES``):
     managed_policy_cache         parse AWS managed policies once, not per account
     (front end)                  unsigned request -> MissingAuthenticationToken;
                                  one Date and one Server header per response
+    (front end)                  opt-in region not enabled for the account ->
+                                 InvalidClientTokenId / UnrecognizedClientException
+    (front end)                  hanging regions (per account and region)
 
-Extension points for later work (not built): ``AccountState`` is where per-account
-switches live (e.g. disabled opt-in regions: add a set and a check in
-``pre_dispatch_checks`` that answers InvalidClientTokenId); ``EmulatorApp`` is the
-place for a region whose endpoint hangs (sleep in ``pre_dispatch_checks`` by the
-credential-scope region); a local SMTP server (aiosmtpd) would be started next to
-``serve`` and share ``WORLD``.
+Extension points: ``AccountState`` holds the per-account switches (clock offset,
+SES account settings, enabled opt-in regions, hanging regions);
+``pre_dispatch_checks`` runs one function per check, by the SigV4 credential
+scope and the account owning the key, before moto sees the request, and answers
+in the request's protocol through ``early_error``. Not built: a local SMTP
+server (aiosmtpd) would be started next to ``serve_forever`` and share ``WORLD``.
 """
 
 from __future__ import annotations
@@ -141,6 +155,16 @@ ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
 ALLOW_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
 SIMULATOR_DOMAIN = "simulator.amazonses.com"
 
+# Regions launched after 2019-03-20: disabled until the account enables them
+# (Account Management "opt-in" regions). Must match the regions marked opt-in in
+# src/regions.rs; re-check both when AWS announces a region.
+OPT_IN_REGIONS = frozenset({
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-south-2", "ap-southeast-3",
+    "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
+    "ca-west-1", "eu-central-2", "eu-south-1", "eu-south-2", "il-central-1",
+    "me-central-1", "me-south-1", "mx-central-1",
+})
+
 
 # ---------------------------------------------------------------------------
 # Emulator state (beside moto's backends)
@@ -162,6 +186,10 @@ class SesAccountSettings:
 class AccountState:
     clock_offset_seconds: int = 0
     ses: dict[str, SesAccountSettings] = field(default_factory=dict)
+    # Opt-in regions the account has enabled; like a new AWS account, none.
+    enabled_opt_in_regions: set[str] = field(default_factory=set)
+    # Region -> seconds a request signed for it waits before being handled.
+    hang_seconds: dict[str, float] = field(default_factory=dict)
 
     def ses_settings(self, region: str) -> SesAccountSettings:
         return self.ses.setdefault(region, SesAccountSettings())
@@ -176,6 +204,8 @@ class RootKey:
 class World:
     def __init__(self) -> None:
         self.lock = threading.RLock()
+        # Notified when a hang changes, so requests already waiting re-read it.
+        self.hangs_changed = threading.Condition(self.lock)
         self.accounts: dict[str, AccountState] = {}
         self.root_keys: dict[str, RootKey] = {}
 
@@ -188,6 +218,16 @@ class World:
             return 0
         state = self.accounts.get(account_id)
         return state.clock_offset_seconds if state else 0
+
+    def region_enabled(self, account_id: str, region: str) -> bool:
+        if region not in OPT_IN_REGIONS:
+            return True
+        state = self.accounts.get(account_id)
+        return state is not None and region in state.enabled_opt_in_regions
+
+    def hang_seconds(self, account_id: str, region: str) -> float:
+        state = self.accounts.get(account_id)
+        return state.hang_seconds.get(region, 0.0) if state else 0.0
 
 
 WORLD = World()
@@ -1234,6 +1274,39 @@ def set_clock(account_id: str, body: dict[str, Any]) -> dict[str, Any]:
     return {"offset_seconds": state.clock_offset_seconds}
 
 
+def set_region_enabled(account_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    state = known_account(account_id)
+    region = body.get("region")
+    enabled = body.get("enabled")
+    if not isinstance(region, str) or region not in OPT_IN_REGIONS:
+        raise ControlError(400, f"region must be an opt-in region ({', '.join(sorted(OPT_IN_REGIONS))})")
+    if not isinstance(enabled, bool):
+        raise ControlError(400, "enabled must be true or false")
+    with WORLD.lock:
+        if enabled:
+            state.enabled_opt_in_regions.add(region)
+        else:
+            state.enabled_opt_in_regions.discard(region)
+        return {"enabled_opt_in_regions": sorted(state.enabled_opt_in_regions)}
+
+
+def set_region_hang(account_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    state = known_account(account_id)
+    region = body.get("region")
+    seconds = body.get("seconds")
+    if not isinstance(region, str) or not region:
+        raise ControlError(400, "region is required")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+        raise ControlError(400, "seconds must be a number, 0 or more")
+    with WORLD.hangs_changed:
+        if seconds:
+            state.hang_seconds[region] = float(seconds)
+        else:
+            state.hang_seconds.pop(region, None)
+        WORLD.hangs_changed.notify_all()  # waiting requests re-read their hang
+        return {"hang_seconds": dict(sorted(state.hang_seconds.items()))}
+
+
 def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
     try:
         payload = json.loads(body) if body.strip() else {}
@@ -1248,7 +1321,13 @@ def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
         if method == "POST" and parts == ["accounts"]:
             return 200, create_account()
         if method == "POST" and len(parts) == 3 and parts[0] == "accounts":
-            handler = {"ses-account": set_ses_account, "verify": verify_identity, "clock": set_clock}.get(parts[2])
+            handler = {
+                "ses-account": set_ses_account,
+                "verify": verify_identity,
+                "clock": set_clock,
+                "regions": set_region_enabled,
+                "hang": set_region_hang,
+            }.get(parts[2])
             if handler is not None:
                 return 200, handler(parts[1], payload)
         return 404, {"error": f"no control endpoint {method} {path}"}
@@ -1263,24 +1342,96 @@ def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
 CLOCK_OFFSET_ENVIRON_KEY = "ses_doctor.clock_offset"
 
 
-def pre_dispatch_checks(environ: dict[str, Any], wire: WireRequest) -> tuple[int, dict[str, str], str] | None:
-    """Checks that run before moto sees a request. Returns a response to send,
-    or None. (The place for future checks: disabled opt-in regions, hanging
-    regions.)
+def request_protocol(environ: dict[str, Any], wire: WireRequest) -> tuple[str, str | None]:
+    """The protocol (and XML namespace) of the service a request is for, told
+    from its SigV4 credential scope before moto routes it. SES v1 and v2 both
+    sign as "ses"; v2's paths start with /v2/. Unsigned: guess from the body."""
+    scope = credential_scope(environ.get("HTTP_AUTHORIZATION"))
+    service = scope[3] if len(scope) > 3 else None
+    if service == "ses" and wire.raw_uri.startswith("/v2/"):
+        service = "sesv2"
+    if service:
+        try:
+            model = get_service_model(service)
+            return model.protocol, model.metadata.get("xmlNamespace")
+        except Exception:  # not a service botocore knows: fall through
+            pass
+    is_query = environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
+    return ("query" if is_query else "rest-json"), None
 
-    AWS answers an unsigned request with MissingAuthenticationToken; moto cannot
+
+def early_error(
+    environ: dict[str, Any], wire: WireRequest, error: AuthError
+) -> tuple[int, dict[str, str], str]:
+    """An AuthError rendered as the request's service would, for answering
+    before moto (which would add the x-amzn-RequestId header itself)."""
+    protocol, namespace = request_protocol(environ, wire)
+    code = error.json_code if protocol in ("rest-json", "json") else error.query_code
+    request_id = str(uuid.uuid4())
+    status, headers, body = render_error(protocol, namespace, code, error.message, error.status, request_id)
+    headers["x-amzn-RequestId"] = request_id
+    return status, headers, body
+
+
+def signing_region(environ: dict[str, Any]) -> str | None:
+    scope = credential_scope(environ.get("HTTP_AUTHORIZATION"))
+    return scope[2] if len(scope) > 2 else None
+
+
+def hang_if_region_hangs(environ: dict[str, Any], wire: WireRequest) -> None:
+    """A regional endpoint that accepts the connection and never answers (an
+    outage, a firewall dropping replies): the SDK only gives up through its
+    timeouts, and ses-doctor must not stall on one dead region. Requests signed
+    with the account's keys for a hanging region (POST .../hang) wait that long,
+    then are handled normally. Each request has its own thread (werkzeug's
+    threaded server), so others are not held up; changing or removing the hang
+    releases requests already waiting, by the new value."""
+    region = signing_region(environ)
+    if wire.account_id is None or region is None:
+        return
+    start = time.monotonic()
+    with WORLD.hangs_changed:
+        while True:
+            remaining = start + WORLD.hang_seconds(wire.account_id, region) - time.monotonic()
+            if remaining <= 0:
+                return
+            WORLD.hangs_changed.wait(remaining)
+
+
+def missing_authentication(environ: dict[str, Any], wire: WireRequest) -> tuple[int, dict[str, str], str] | None:
+    """AWS answers an unsigned request with MissingAuthenticationToken; moto cannot
     even tell which service it is for (it routes on the credential scope) and
     answers from S3 or crashes."""
     if "HTTP_AUTHORIZATION" not in environ and "X-Amz-Credential=" not in wire.raw_uri:
-        error = missing_authentication_token()
-        is_query = environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
-        request_id = str(uuid.uuid4())
-        status, headers, body = render_error(
-            "query" if is_query else "rest-json", None, error.query_code if is_query else error.json_code,
-            error.message, error.status, request_id,
-        )
-        headers["x-amzn-RequestId"] = request_id
-        return status, headers, body
+        return early_error(environ, wire, missing_authentication_token())
+    return None
+
+
+def opt_in_region_disabled(environ: dict[str, Any], wire: WireRequest) -> tuple[int, dict[str, str], str] | None:
+    """AWS: an opt-in region (launched after 2019-03-20) is disabled until the
+    account enables it, and until then every request signed for it fails
+    authentication, whatever the key: InvalidClientTokenId "The security token
+    included in the request is invalid." (UnrecognizedClientException on
+    rest-json services such as SES v2), HTTP 403. A new account has none
+    enabled; POST .../regions enables one. moto serves every region. Judged by
+    the credential-scope region and the account owning the key (a key no
+    account owns gets the same answer from moto)."""
+    region = signing_region(environ)
+    if wire.account_id is None or region is None:
+        return None
+    if WORLD.region_enabled(wire.account_id, region):
+        return None
+    return early_error(environ, wire, invalid_client_token())
+
+
+def pre_dispatch_checks(environ: dict[str, Any], wire: WireRequest) -> tuple[int, dict[str, str], str] | None:
+    """Checks that run before moto sees a request, one function each, in order.
+    Returns a response to send, or None to let moto handle the request."""
+    hang_if_region_hangs(environ, wire)
+    for check in (missing_authentication, opt_in_region_disabled):
+        early = check(environ, wire)
+        if early is not None:
+            return early
     return None
 
 
@@ -1420,6 +1571,7 @@ def build_demo(endpoint: str) -> None:
 ses-doctor demo world (emulator only; these keys work nowhere else)
   account {account_id}, SES identity example.com verified in eu-west-1 only
   (production access there), noreply@example.com pending in us-east-1 (sandbox).
+  No opt-in region (af-south-1, me-south-1, ...) is enabled, as in a new account.
   profiles: admin (AdministratorAccess), mailer (SES access, key Inactive),
             wordpress (no SES permission), denied (explicit Deny on sending),
             typo (wordpress's key with a truncated secret), root (root key)

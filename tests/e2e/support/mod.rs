@@ -608,6 +608,33 @@ impl Account {
         assert_eq!(status, 200, "clock: {body}");
     }
 
+    /// Enables or disables an opt-in region (af-south-1, me-south-1, ...) for this
+    /// account. A new account has none enabled, as on AWS: every request signed
+    /// for a disabled one fails with `InvalidClientTokenId` (query services) or
+    /// `UnrecognizedClientException` (SES v2), whatever the key.
+    pub fn set_region_enabled(&self, region: &str, enabled: bool) {
+        let path = format!("/_ses_doctor/accounts/{}/regions", self.id);
+        let (status, body) = emulator().control(
+            "POST",
+            &path,
+            &json!({"region": region, "enabled": enabled}),
+        );
+        assert_eq!(status, 200, "regions {region} enabled={enabled}: {body}");
+    }
+
+    /// Makes `region` hang for this account: requests signed with its keys for
+    /// that region wait `seconds` before being answered (other requests are not
+    /// held up). 0 removes the hang and releases requests already waiting.
+    pub fn set_region_hang(&self, region: &str, seconds: u64) {
+        let path = format!("/_ses_doctor/accounts/{}/hang", self.id);
+        let (status, body) = emulator().control(
+            "POST",
+            &path,
+            &json!({"region": region, "seconds": seconds}),
+        );
+        assert_eq!(status, 200, "hang {region} {seconds} s: {body}");
+    }
+
     /// Environment for running the `ses-doctor` binary against this account with
     /// `keys`, isolated from the developer's own AWS configuration.
     pub fn cli_env(&self, keys: &Keys, region: &str) -> Vec<(String, String)> {

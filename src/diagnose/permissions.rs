@@ -1,0 +1,695 @@
+//! Step 3: may this user send? `iam SimulatePrincipalPolicy` for `ses:SendEmail` and
+//! `ses:SendRawEmail` on the verified identities, and the user's policies listed. When IAM is
+//! closed to ses-doctor, SES itself is asked: a send from an address no one can have verified is
+//! refused with AccessDenied when the permission is missing, and with MessageRejected (nothing
+//! is sent) when it is there.
+
+use crate::aws_setup::Clients;
+use crate::codes::Code;
+use crate::consent::{Consent, Decision};
+use crate::diagnose::identity::Caller;
+use crate::exit::Failure;
+use crate::report::{Evidence, Finding, Fix, FixKind, FixStatus, Severity, Step, StepId};
+use aws_sdk_iam::error::ProvideErrorMetadata;
+use aws_sdk_iam::types::PolicyEvaluationDecisionType as Decide;
+use std::time::Duration;
+
+pub const SEND_ACTIONS: [&str; 2] = ["ses:SendEmail", "ses:SendRawEmail"];
+pub const FULL_ACCESS_ARN: &str = "arn:aws:iam::aws:policy/AmazonSESFullAccess";
+pub const SEND_ONLY_POLICY_NAME: &str = "ses-doctor-send";
+/// The probe's sender: `.invalid` is reserved (RFC 2606), so no one can have verified it and
+/// SES can never deliver the probe.
+const PROBE_FROM: &str = "ses-doctor-probe@permission-check.invalid";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyChoice {
+    /// Attach AWS's managed AmazonSESFullAccess (what AWS's own guides advise).
+    FullAccess,
+    /// An inline policy allowing only ses:SendEmail and ses:SendRawEmail.
+    SendOnly,
+}
+
+/// The decision for one action, and what decided it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionDecision {
+    pub action: &'static str,
+    pub decision: Verdict,
+    /// Policies whose statements matched ("AmazonSESFullAccess (aws-managed)").
+    pub sources: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Allowed,
+    ImplicitDeny,
+    ExplicitDeny,
+}
+
+pub struct PermissionInput<'a> {
+    pub caller: &'a Caller,
+    /// For IAM: the admin credentials when given, else the sending ones.
+    pub iam: &'a dyn Clients,
+    pub iam_is_admin: bool,
+    /// The sending credentials, for the SES probe.
+    pub sending: &'a dyn Clients,
+    pub region: &'a str,
+    /// Verified identities in `region`, to simulate against.
+    pub identities: &'a [String],
+    pub policy: PolicyChoice,
+    pub consent: &'a Consent,
+}
+
+pub async fn check(input: PermissionInput<'_>) -> Result<Step, Failure> {
+    let mut step = Step::new(StepId::Permissions);
+    let Some(user) = input.caller.user_name.clone() else {
+        step.reason = Some("the credentials are not an IAM user's (see step 1)".into());
+        step.status = crate::report::StepStatus::Skipped;
+        return Ok(step);
+    };
+    let resources = resource_arns(&input.caller.account, input.region, input.identities);
+
+    let decisions = match simulate(input.iam, &input.caller.arn, &resources).await {
+        Ok(d) => d,
+        Err(SimulationError::Denied(message)) => {
+            return probe_fallback(&input, &user, step, message).await;
+        }
+        Err(SimulationError::Other(message)) => {
+            step.push(
+                Finding::new(
+                    Code::AwsCallFailed,
+                    Severity::Error,
+                    "IAM could not simulate the user's policies",
+                )
+                .explain("The raw error is below.")
+                .evidence("AWS said", message),
+            );
+            return Ok(step);
+        }
+    };
+    let policies = list_policies(input.iam, &user).await;
+    let mut finding = judge(&decisions, &user, &policies);
+    if matches!(finding.code, Code::PermissionMissing) {
+        apply_grant(&mut finding, &input, &user, &resources).await?;
+    }
+    step.push(finding);
+    Ok(step)
+}
+
+fn resource_arns(account: &str, region: &str, identities: &[String]) -> Vec<String> {
+    if identities.is_empty() {
+        return vec!["*".into()];
+    }
+    identities
+        .iter()
+        .map(|i| format!("arn:aws:ses:{region}:{account}:identity/{i}"))
+        .collect()
+}
+
+enum SimulationError {
+    /// The credentials may not call IAM.
+    Denied(String),
+    Other(String),
+}
+
+async fn simulate(
+    clients: &dyn Clients,
+    arn: &str,
+    resources: &[String],
+) -> Result<Vec<ActionDecision>, SimulationError> {
+    let mut request = clients
+        .iam()
+        .simulate_principal_policy()
+        .policy_source_arn(arn);
+    for action in SEND_ACTIONS {
+        request = request.action_names(action);
+    }
+    for resource in resources {
+        request = request.resource_arns(resource);
+    }
+    let out = request.send().await.map_err(|e| {
+        let code = e.code().unwrap_or_default().to_owned();
+        let message = e.message().unwrap_or_default().to_owned();
+        if code == "AccessDenied" || code == "AccessDeniedException" {
+            SimulationError::Denied(message)
+        } else if code.is_empty() {
+            SimulationError::Other(crate::exit::error_chain(&e))
+        } else {
+            SimulationError::Other(format!("{code}: {message}"))
+        }
+    })?;
+    Ok(SEND_ACTIONS
+        .iter()
+        .map(|action| {
+            let results: Vec<_> = out
+                .evaluation_results()
+                .iter()
+                .filter(|r| r.eval_action_name() == *action)
+                .collect();
+            // The most restrictive decision wins, over every resource.
+            let mut decision = Verdict::Allowed;
+            let mut sources = Vec::new();
+            if results.is_empty() {
+                decision = Verdict::ImplicitDeny;
+            }
+            for r in &results {
+                let mut per_resource: Vec<&Decide> = r
+                    .resource_specific_results()
+                    .iter()
+                    .map(|rr| rr.eval_resource_decision())
+                    .collect();
+                per_resource.push(r.eval_decision());
+                for d in per_resource {
+                    decision = match (decision, d) {
+                        (_, Decide::ExplicitDeny) | (Verdict::ExplicitDeny, _) => {
+                            Verdict::ExplicitDeny
+                        }
+                        (_, Decide::ImplicitDeny) | (Verdict::ImplicitDeny, _) => {
+                            Verdict::ImplicitDeny
+                        }
+                        _ => decision,
+                    };
+                }
+                for m in r.matched_statements() {
+                    let id = m.source_policy_id().unwrap_or("a policy");
+                    let kind = m
+                        .source_policy_type()
+                        .map(|t| t.as_str())
+                        .unwrap_or("unknown");
+                    let s = format!("{id} ({kind})");
+                    if !sources.contains(&s) {
+                        sources.push(s);
+                    }
+                }
+            }
+            ActionDecision {
+                action,
+                decision,
+                sources,
+            }
+        })
+        .collect())
+}
+
+/// The user's policies, for the report: attached, inline, and through groups.
+#[derive(Clone, Debug, Default)]
+pub struct Policies {
+    pub lines: Vec<String>,
+    pub full_access: Option<String>,
+    /// Set when IAM refused to list them.
+    pub unknown: Option<String>,
+}
+
+async fn list_policies(clients: &dyn Clients, user: &str) -> Policies {
+    let iam = clients.iam();
+    let mut p = Policies::default();
+    let denied = |e: &dyn ProvideErrorMetadata| e.code().unwrap_or("error").to_owned();
+    match iam
+        .list_attached_user_policies()
+        .user_name(user)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            for a in out.attached_policies() {
+                let name = a.policy_name().unwrap_or_default();
+                if a.policy_arn() == Some(FULL_ACCESS_ARN) {
+                    p.full_access = Some("attached to the user".into());
+                }
+                p.lines.push(format!("{name} (attached)"));
+            }
+        }
+        Err(e) => {
+            p.unknown = Some(denied(&e));
+            return p;
+        }
+    }
+    if let Ok(out) = iam.list_user_policies().user_name(user).send().await {
+        for name in out.policy_names() {
+            p.lines.push(format!("{name} (inline)"));
+        }
+    }
+    if let Ok(groups) = iam.list_groups_for_user().user_name(user).send().await {
+        for g in groups.groups() {
+            let group = g.group_name();
+            if let Ok(out) = iam
+                .list_attached_group_policies()
+                .group_name(group)
+                .send()
+                .await
+            {
+                for a in out.attached_policies() {
+                    if a.policy_arn() == Some(FULL_ACCESS_ARN) {
+                        p.full_access = Some(format!("through group {group}"));
+                    }
+                    p.lines.push(format!(
+                        "{} (attached to group {group})",
+                        a.policy_name().unwrap_or_default()
+                    ));
+                }
+            }
+            if let Ok(out) = iam.list_group_policies().group_name(group).send().await {
+                for name in out.policy_names() {
+                    p.lines.push(format!("{name} (inline in group {group})"));
+                }
+            }
+        }
+    }
+    p
+}
+
+fn add_policy_evidence(mut f: Finding, policies: &Policies) -> Finding {
+    match &policies.unknown {
+        Some(code) => f = f.evidence("policies", format!("could not be listed ({code})")),
+        None => {
+            let list = if policies.lines.is_empty() {
+                "none".to_owned()
+            } else {
+                policies.lines.join(", ")
+            };
+            f = f.evidence("policies", list).evidence(
+                "AmazonSESFullAccess",
+                policies
+                    .full_access
+                    .clone()
+                    .unwrap_or_else(|| "not attached".into()),
+            );
+        }
+    }
+    f
+}
+
+fn decision_text(d: &ActionDecision) -> String {
+    let verdict = match d.decision {
+        Verdict::Allowed => "allowed",
+        Verdict::ImplicitDeny => "not allowed (no policy grants it)",
+        Verdict::ExplicitDeny => "explicitly denied",
+    };
+    if d.sources.is_empty() {
+        verdict.to_owned()
+    } else {
+        format!("{verdict} by {}", d.sources.join(", "))
+    }
+}
+
+/// The finding for a set of decisions.
+pub fn judge(decisions: &[ActionDecision], user: &str, policies: &Policies) -> Finding {
+    let denied: Vec<&ActionDecision> = decisions
+        .iter()
+        .filter(|d| d.decision == Verdict::ExplicitDeny)
+        .collect();
+    let missing: Vec<&ActionDecision> = decisions
+        .iter()
+        .filter(|d| d.decision == Verdict::ImplicitDeny)
+        .collect();
+    let mut f = if !denied.is_empty() {
+        let by: Vec<String> = denied.iter().flat_map(|d| d.sources.clone()).collect();
+        let source = if by.is_empty() {
+            "a permissions boundary or an organization SCP (no identity policy of the user matched)"
+                .to_owned()
+        } else {
+            by.join(", ")
+        };
+        Finding::new(
+            Code::PermissionExplicitlyDenied,
+            Severity::Error,
+            format!("Sending is explicitly denied to {user} by {source}"),
+        )
+        .explain(
+            "An explicit Deny overrides every Allow, so attaching AmazonSESFullAccess cannot fix \
+             this. Remove or narrow the Deny statement, or send with a user it does not apply to.",
+        )
+        .fix(Fix::manual(format!(
+            "Remove the Deny on ses:SendEmail / ses:SendRawEmail from {source}"
+        )))
+    } else if !missing.is_empty() {
+        let actions: Vec<&str> = missing.iter().map(|d| d.action).collect();
+        let raw_ok = decisions
+            .iter()
+            .any(|d| d.action == "ses:SendRawEmail" && d.decision == Verdict::Allowed);
+        let (severity, why) = if raw_ok {
+            (
+                Severity::Warning,
+                "ses:SendRawEmail is allowed, which is all SMTP needs, but the SES API's SendEmail \
+                 is refused: a mailer using the API fails with \"not authorized to perform \
+                 ses:SendEmail\".",
+            )
+        } else {
+            (
+                Severity::Error,
+                "No policy of the user allows sending, so SES answers \"AccessDenied: User ... is \
+                 not authorized to perform ses:SendRawEmail\" (SMTP answers 554 or 535).",
+            )
+        };
+        Finding::new(
+            Code::PermissionMissing,
+            severity,
+            format!("{user} is not allowed {}", actions.join(" or ")),
+        )
+        .explain(why)
+    } else {
+        Finding::new(
+            Code::PermissionGranted,
+            Severity::Pass,
+            format!("{user} may send with ses:SendEmail and ses:SendRawEmail"),
+        )
+    };
+    for d in decisions {
+        f = f.evidence(d.action, decision_text(d));
+    }
+    add_policy_evidence(f, policies)
+}
+
+fn send_only_document(resources: &[String]) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "SesDoctorSend",
+            "Effect": "Allow",
+            "Action": SEND_ACTIONS,
+            "Resource": resources,
+        }]
+    })
+    .to_string()
+}
+
+/// Grant the permission (with consent), then wait for IAM to show it: IAM is eventually
+/// consistent, so the simulation is repeated for a bounded time.
+async fn apply_grant(
+    finding: &mut Finding,
+    input: &PermissionInput<'_>,
+    user: &str,
+    resources: &[String],
+) -> Result<(), Failure> {
+    let (description, command) = match input.policy {
+        PolicyChoice::FullAccess => (
+            format!("Attach AmazonSESFullAccess to {user}"),
+            format!("aws iam attach-user-policy --user-name {user} --policy-arn {FULL_ACCESS_ARN}"),
+        ),
+        PolicyChoice::SendOnly => (
+            format!("Put an inline policy '{SEND_ONLY_POLICY_NAME}' allowing only ses:SendEmail and ses:SendRawEmail on {user}"),
+            format!(
+                "aws iam put-user-policy --user-name {user} --policy-name {SEND_ONLY_POLICY_NAME} --policy-document '{}'",
+                send_only_document(resources)
+            ),
+        ),
+    };
+    let mut fix = Fix {
+        kind: FixKind::Automatic,
+        description,
+        command: Some(command),
+        status: FixStatus::Proposed,
+    };
+    if !input.iam_is_admin {
+        // The user may grant itself nothing it cannot already do; say so rather than try.
+        fix.description
+            .push_str(" (needs admin credentials: --admin-profile)");
+    }
+    match input.consent.decide(&format!("{}?", fix.description))? {
+        Decision::Leave(status) => fix.status = status,
+        Decision::Apply => {
+            let iam = input.iam.iam();
+            let result = match input.policy {
+                PolicyChoice::FullAccess => iam
+                    .attach_user_policy()
+                    .user_name(user)
+                    .policy_arn(FULL_ACCESS_ARN)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| {
+                        format!(
+                            "{}: {}",
+                            e.code().unwrap_or("error"),
+                            e.message().unwrap_or_default()
+                        )
+                    }),
+                PolicyChoice::SendOnly => iam
+                    .put_user_policy()
+                    .user_name(user)
+                    .policy_name(SEND_ONLY_POLICY_NAME)
+                    .policy_document(send_only_document(resources))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| {
+                        format!(
+                            "{}: {}",
+                            e.code().unwrap_or("error"),
+                            e.message().unwrap_or_default()
+                        )
+                    }),
+            };
+            match result {
+                Err(message) => {
+                    fix.status = FixStatus::Failed;
+                    finding.evidence.push(Evidence {
+                        label: "fix failed".into(),
+                        value: message,
+                    });
+                }
+                Ok(()) => {
+                    fix.status = FixStatus::Applied;
+                    match wait_until_allowed(input.iam, &input.caller.arn, resources).await {
+                        Some(waited) => {
+                            finding.resolved = true;
+                            finding.evidence.push(Evidence {
+                                label: "after the fix".into(),
+                                value: format!("IAM allows both actions (confirmed after {} s)", waited.as_secs()),
+                            });
+                        }
+                        None => finding.evidence.push(Evidence {
+                            label: "after the fix".into(),
+                            value: "IAM does not show the permission yet (it can take a minute): run ses-doctor again".into(),
+                        }),
+                    }
+                }
+            }
+        }
+    }
+    finding.fixes.push(fix);
+    Ok(())
+}
+
+/// Polls the simulation until both actions are allowed: at most about 30 s.
+async fn wait_until_allowed(
+    clients: &dyn Clients,
+    arn: &str,
+    resources: &[String],
+) -> Option<Duration> {
+    let start = std::time::Instant::now();
+    for delay in [0u64, 1, 2, 3, 5, 8, 13] {
+        tokio::time::sleep(Duration::from_secs(delay)).await;
+        if let Ok(decisions) = simulate(clients, arn, resources).await {
+            if decisions.iter().all(|d| d.decision == Verdict::Allowed) {
+                return Some(start.elapsed());
+            }
+        }
+    }
+    None
+}
+
+/// IAM is closed to these credentials: ask SES itself.
+async fn probe_fallback(
+    input: &PermissionInput<'_>,
+    user: &str,
+    mut step: Step,
+    iam_said: String,
+) -> Result<Step, Failure> {
+    let ses = input.sending.sesv2(input.region);
+    let mut decisions = Vec::new();
+    let mut notes = Vec::new();
+    for action in SEND_ACTIONS {
+        let content = if action == "ses:SendEmail" {
+            aws_sdk_sesv2::types::EmailContent::builder()
+                .simple(
+                    aws_sdk_sesv2::types::Message::builder()
+                        .subject(
+                            aws_sdk_sesv2::types::Content::builder()
+                                .data("ses-doctor permission check")
+                                .build()
+                                .expect("data is set"),
+                        )
+                        .body(
+                            aws_sdk_sesv2::types::Body::builder()
+                                .text(
+                                    aws_sdk_sesv2::types::Content::builder()
+                                        .data("not sent")
+                                        .build()
+                                        .expect("data is set"),
+                                )
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        } else {
+            let raw = format!(
+                "From: {PROBE_FROM}\r\nTo: success@simulator.amazonses.com\r\nSubject: ses-doctor permission check\r\n\r\nnot sent\r\n"
+            );
+            aws_sdk_sesv2::types::EmailContent::builder()
+                .raw(
+                    aws_sdk_sesv2::types::RawMessage::builder()
+                        .data(aws_sdk_sesv2::primitives::Blob::new(raw))
+                        .build()
+                        .expect("data is set"),
+                )
+                .build()
+        };
+        let result = ses
+            .send_email()
+            .from_email_address(PROBE_FROM)
+            .destination(
+                aws_sdk_sesv2::types::Destination::builder()
+                    .to_addresses("success@simulator.amazonses.com")
+                    .build(),
+            )
+            .content(content)
+            .send()
+            .await;
+        let decision = match &result {
+            Ok(_) => Verdict::Allowed,
+            Err(e) => match e.code() {
+                Some("AccessDeniedException" | "AccessDenied") => {
+                    notes.push(format!("{action}: {}", e.message().unwrap_or_default()));
+                    Verdict::ImplicitDeny
+                }
+                // Authorised, then rejected for the unverified sender: the permission is there.
+                Some(code) => {
+                    notes.push(format!(
+                        "{action}: authorised (SES then refused the probe: {code})"
+                    ));
+                    Verdict::Allowed
+                }
+                None => {
+                    step.push(
+                        Finding::new(
+                            Code::EndpointUnreachable,
+                            Severity::Error,
+                            "SES could not be asked whether the user may send",
+                        )
+                        .evidence("error", crate::exit::error_chain(e)),
+                    );
+                    step.mark_incomplete("SES did not answer the permission probe");
+                    return Ok(step);
+                }
+            },
+        };
+        decisions.push(ActionDecision {
+            action,
+            decision,
+            sources: Vec::new(),
+        });
+    }
+    let policies = Policies {
+        unknown: Some("IAM closed to these credentials".into()),
+        ..Default::default()
+    };
+    let mut finding = judge(&decisions, user, &policies);
+    for note in notes {
+        finding = finding.evidence("SES answered", note);
+    }
+    if finding.code == Code::PermissionMissing {
+        finding = finding.fix(
+            Fix::manual(format!(
+                "With admin credentials, attach AmazonSESFullAccess to {user}"
+            ))
+            .command(format!(
+                "aws iam attach-user-policy --user-name {user} --policy-arn {FULL_ACCESS_ARN}"
+            )),
+        );
+    }
+    step.push(finding);
+    step.push(
+        Finding::new(
+            Code::InsufficientAccess,
+            Severity::Info,
+            "IAM is closed to these credentials: which policy grants or denies sending is unknown",
+        )
+        .explain(
+            "The answer above comes from SES itself (a send from an address no one can verify, \
+             which SES refuses before anything is sent). Boundaries, SCPs and the policy names \
+             could not be checked; run with --admin-profile for them.",
+        )
+        .evidence("IAM said", iam_said),
+    );
+    Ok(step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(action: &'static str, decision: Verdict, sources: &[&str]) -> ActionDecision {
+        ActionDecision {
+            action,
+            decision,
+            sources: sources.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn judging_decisions() {
+        let p = Policies::default();
+        let ok = judge(
+            &[
+                d("ses:SendEmail", Verdict::Allowed, &[]),
+                d("ses:SendRawEmail", Verdict::Allowed, &[]),
+            ],
+            "u",
+            &p,
+        );
+        assert_eq!(ok.code, Code::PermissionGranted);
+        let none = judge(
+            &[
+                d("ses:SendEmail", Verdict::ImplicitDeny, &[]),
+                d("ses:SendRawEmail", Verdict::ImplicitDeny, &[]),
+            ],
+            "u",
+            &p,
+        );
+        assert_eq!(
+            (none.code, none.severity),
+            (Code::PermissionMissing, Severity::Error)
+        );
+        let smtp_only = judge(
+            &[
+                d("ses:SendEmail", Verdict::ImplicitDeny, &[]),
+                d("ses:SendRawEmail", Verdict::Allowed, &[]),
+            ],
+            "u",
+            &p,
+        );
+        assert_eq!(
+            (smtp_only.code, smtp_only.severity),
+            (Code::PermissionMissing, Severity::Warning)
+        );
+        let deny = judge(
+            &[
+                d(
+                    "ses:SendEmail",
+                    Verdict::ExplicitDeny,
+                    &["NoSending (user)"],
+                ),
+                d("ses:SendRawEmail", Verdict::ImplicitDeny, &[]),
+            ],
+            "u",
+            &p,
+        );
+        assert_eq!(deny.code, Code::PermissionExplicitlyDenied);
+        assert!(deny.title.contains("NoSending (user)"));
+        let boundary = judge(&[d("ses:SendEmail", Verdict::ExplicitDeny, &[])], "u", &p);
+        assert!(boundary.title.contains("boundary or an organization SCP"));
+    }
+
+    #[test]
+    fn send_only_policy_names_the_identities() {
+        let arns = resource_arns("111122223333", "eu-west-1", &["example.com".into()]);
+        assert_eq!(
+            arns,
+            vec!["arn:aws:ses:eu-west-1:111122223333:identity/example.com"]
+        );
+        let doc: serde_json::Value = serde_json::from_str(&send_only_document(&arns)).unwrap();
+        assert_eq!(doc["Statement"][0]["Action"][1], "ses:SendRawEmail");
+        assert_eq!(resource_arns("1", "r", &[]), vec!["*"]);
+    }
+}
