@@ -257,6 +257,7 @@ impl Home {
             cmd,
             stdin: None,
             secrets: Vec::new(),
+            deadline: std::time::Duration::from_secs(120),
         }
     }
 
@@ -270,6 +271,7 @@ pub struct SesDoctor {
     cmd: Command,
     stdin: Option<String>,
     secrets: Vec<String>,
+    deadline: std::time::Duration,
 }
 
 impl SesDoctor {
@@ -298,6 +300,13 @@ impl SesDoctor {
         self
     }
 
+    /// The run fails (and the process is killed) if it has not ended by then: a functional
+    /// guard against hanging, not a speed measurement.
+    pub fn deadline(mut self, deadline: std::time::Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
     pub fn run(mut self) -> Output {
         self.cmd
             .stdin(if self.stdin.is_some() {
@@ -312,7 +321,34 @@ impl SesDoctor {
             let mut stdin = child.stdin.take().unwrap();
             stdin.write_all(text.as_bytes()).unwrap();
         }
-        let out = child.wait_with_output().expect("ses-doctor runs");
+        // Read stdout and stderr on threads so a full pipe cannot stall the child.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let out_reader = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            std::io::Read::read_to_end(&mut stdout, &mut buf).map(|_| buf)
+        });
+        let err_reader = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            std::io::Read::read_to_end(&mut stderr, &mut buf).map(|_| buf)
+        });
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for ses-doctor") {
+                break status;
+            }
+            if started.elapsed() > self.deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("ses-doctor did not finish within {:?}", self.deadline);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let out = std::process::Output {
+            status,
+            stdout: out_reader.join().unwrap().expect("read stdout"),
+            stderr: err_reader.join().unwrap().expect("read stderr"),
+        };
         let output = Output {
             code: out
                 .status

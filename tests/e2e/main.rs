@@ -8,5 +8,7 @@ mod cli;
 mod contract;
 mod emulator_smoke;
 mod identity;
+mod permissions;
+mod region;
 mod smtp_password;
 mod worlds;
