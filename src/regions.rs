@@ -2,7 +2,10 @@
 //!
 //! Maintained by hand. Source: the `email` service endpoints of botocore's `endpoints.json`
 //! (botocore 1.43.11) and AWS's SES endpoints page. Opt-in = launched after 2019-03-20, disabled
-//! until enabled on the account. Re-check when AWS announces a region.
+//! until enabled on the account. Every SES region has an SMTP endpoint
+//! `email-smtp.<region>.amazonaws.com` (STARTTLS on 25, 587 and 2587; TLS wrapper on 465 and
+//! 2465); for the newest regions (ap-southeast-5, ca-west-1) this follows AWS's naming rule and
+//! was not seen on AWS's page. Re-check when AWS announces a region.
 
 #[derive(Debug)]
 pub struct RegionEntry {
@@ -61,6 +64,24 @@ pub const REGIONS: &[RegionEntry] = &[
     r("cn-north-1", "China (Beijing)", false, false),
     r("cn-northwest-1", "China (Ningxia)", false, false),
 ];
+
+impl RegionEntry {
+    /// The SES SMTP endpoint's host name, where SES is offered.
+    pub fn smtp_host(&self) -> Option<String> {
+        self.ses
+            .then(|| format!("email-smtp.{}.amazonaws.com", self.name))
+    }
+
+    /// The SES API endpoint's host name, where SES is offered.
+    pub fn api_host(&self) -> Option<String> {
+        self.ses
+            .then(|| format!("email.{}.amazonaws.com", self.name))
+    }
+}
+
+/// Ports of the SES SMTP interface: STARTTLS, then TLS wrapper.
+pub const SMTP_STARTTLS_PORTS: [u16; 3] = [587, 25, 2587];
+pub const SMTP_TLS_WRAPPER_PORTS: [u16; 2] = [465, 2465];
 
 pub fn lookup(name: &str) -> Option<&'static RegionEntry> {
     REGIONS.iter().find(|r| r.name == name)

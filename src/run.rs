@@ -212,8 +212,11 @@ async fn smtp_password_cmd(
     let password = smtp_password::derive(&key.secret, &region);
     match printer.format {
         OutputFormat::Human => {
+            let host = regions::lookup(&region)
+                .and_then(|r| r.smtp_host())
+                .unwrap_or_else(|| format!("email-smtp.{region}.amazonaws.com"));
             printer.note(&format!(
-                "SES SMTP password for {region} (user name: the access key ID; server email-smtp.{region}.amazonaws.com, port 587 STARTTLS):"
+                "SES SMTP password for {region} (user name: the access key ID; server {host}, port 587 STARTTLS):"
             ));
             printer.secret_line(&password);
         }

@@ -500,10 +500,12 @@ fn mismatch_finding(
             "Verified identities, the sandbox and sending limits are per region: a mailer set to \
              another region than the one where the address or domain was verified gets \"Email \
              address is not verified\" or an authentication error. In the mailer's settings, \
-             select \"{} {}\".",
-            best.region.display, best.region.name
+             select \"{} {}\". A mailer that uses SMTP also needs the SMTP password derived for \
+             that region (`ses-doctor smtp-password --region {}`): SMTP passwords are per region.",
+            best.region.display, best.region.name, best.region.name
         ))
         .evidence("best region", describe(best))
+        .evidence("SMTP server", best.region.smtp_host().unwrap_or_default())
         .evidence("scanned", summary);
     if let Some(r) = configured {
         f = f.evidence("configured", format!("{r} (from {configured_source})"));

@@ -74,6 +74,11 @@ async fn identities_only_in_another_region_then_fixed_with_yes() {
         f.explanation
     );
     assert!(f.evidence("best region").starts_with("eu-west-1"));
+    assert_eq!(
+        f.evidence("SMTP server"),
+        "email-smtp.eu-west-1.amazonaws.com"
+    );
+    assert!(f.explanation.contains("smtp-password --region eu-west-1"));
     let fix = &f.fixes[0];
     assert_eq!(
         (fix.kind, fix.status),
@@ -173,6 +178,36 @@ async fn environment_region_gets_a_manual_fix() {
         f.fixes[0].description.contains("AWS_REGION=eu-west-1"),
         "{}",
         f.fixes[0].description
+    );
+    assert_eq!(std::fs::read_to_string(home.config_file()).unwrap(), CONFIG);
+}
+
+#[tokio::test]
+async fn pasted_credentials_get_what_to_select_in_the_mailer() {
+    let account = emulator().new_account();
+    let keys = identities_elsewhere(&account).await;
+    let home = home_for(&account, &keys);
+    let report = home
+        .for_account(&account)
+        .args([
+            "diagnose",
+            "--output",
+            "json",
+            "--region",
+            "us-east-1",
+            "--yes",
+        ])
+        .args(["--access-key-id", &keys.access_key_id])
+        .stdin(&format!("{}\n", keys.secret_access_key))
+        .secret(&keys.secret_access_key)
+        .run()
+        .assert_code(1)
+        .report();
+    let fix = &report.finding("region-mismatch").fixes[0];
+    assert_eq!(fix.kind, FixKind::Manual);
+    assert_eq!(
+        fix.description,
+        "In the mailer's settings, select the region \"Europe (Ireland)\" (eu-west-1)"
     );
     assert_eq!(std::fs::read_to_string(home.config_file()).unwrap(), CONFIG);
 }
