@@ -100,13 +100,17 @@ pub fn render(report: &Report, theme: &Theme) -> String {
             }
         }
         for f in &step.findings {
-            let _ = writeln!(
-                out,
-                "  {} {} {}",
-                mark(theme, f.severity),
-                f.title,
-                theme.dim.apply_to(format!("[{}]", f.code))
-            );
+            // A problem fixed in this run is shown as such, not with its original mark.
+            let (mark, fixed) = if f.resolved {
+                (
+                    theme.pass.apply_to("✓").to_string(),
+                    format!(" {}", theme.pass.apply_to("(fixed)")),
+                )
+            } else {
+                (mark(theme, f.severity), String::new())
+            };
+            let code = theme.dim.apply_to(format!("[{}]", f.code));
+            let _ = writeln!(out, "  {mark} {}{fixed} {code}", f.title);
             if f.severity == Severity::Pass && f.explanation.is_empty() {
                 continue;
             }
@@ -196,6 +200,27 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed_findings_are_marked_fixed() {
+        use crate::codes::Code;
+        use crate::report::{Finding, ReportCredentials, Step, StepId};
+        let mut finding = Finding::new(Code::PermissionMissing, Severity::Error, "u may not send");
+        finding.resolved = true;
+        let mut step = Step::new(StepId::Permissions);
+        step.push(finding);
+        step.push(Finding::new(Code::SesSandbox, Severity::Warning, "sandbox"));
+        let mut report = Report::new(ReportCredentials::default(), None);
+        report.push_step(step);
+        let text = render(&report, &Theme::new(false));
+        assert!(
+            text.contains("  ✓ u may not send (fixed) [permission-missing]"),
+            "{text}"
+        );
+        assert!(text.contains("  ! sandbox [ses-sandbox]"), "{text}");
+        assert!(text.contains("Step 3 · Permissions warning"), "{text}");
+        assert!(!text.contains('\u{1b}'), "no colour codes without colour");
+    }
 
     #[test]
     fn wrapping_keeps_words_and_width() {
