@@ -420,3 +420,70 @@ fn regions_flag_is_validated() {
         out.both()
     );
 }
+
+#[tokio::test]
+async fn region_kept_in_the_credentials_file_is_fixed_there() {
+    let account = emulator().new_account();
+    let keys = identities_elsewhere(&account).await;
+    let home = Home::new();
+    let credentials =
+        format!(
+        "[mailer]\naws_access_key_id = {}\naws_secret_access_key = {}\nregion = us-east-1\n\n{}",
+        keys.access_key_id,
+        keys.secret_access_key,
+        profile_section("admin", &account.admin.access_key_id, &account.admin.secret_access_key)
+    );
+    home.write_credentials(&credentials);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            home.credentials_file(),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+    }
+    home.write_config("[default]\noutput = json\n");
+    diagnose(&home, &account, &keys)
+        .args(["--yes"])
+        .run()
+        .assert_code(0);
+    let after = std::fs::read_to_string(home.credentials_file()).unwrap();
+    assert_eq!(
+        after,
+        credentials.replace("region = us-east-1\n", "region = eu-west-1\n")
+    );
+    assert_eq!(
+        std::fs::read_to_string(home.config_file()).unwrap(),
+        "[default]\noutput = json\n"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(home.credentials_file())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the credentials file stays private");
+    }
+    diagnose(&home, &account, &keys).run().assert_code(0);
+}
+
+#[tokio::test]
+async fn region_without_ses() {
+    let account = emulator().new_account();
+    let keys = healthy_sender(&account, "mailer", "eu-west-1").await;
+    let home = home_for(&account, &keys);
+    let report = diagnose(&home, &account, &keys)
+        .args(["--region", "ap-east-1"])
+        .run()
+        .assert_code(1)
+        .report();
+    let f = report.finding("region-unsupported");
+    assert!(f.title.contains("ap-east-1"), "{}", f.title);
+    // And the region step says where to go instead.
+    assert!(report
+        .finding("region-mismatch")
+        .evidence("best region")
+        .starts_with("eu-west-1"));
+}
