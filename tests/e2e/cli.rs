@@ -237,6 +237,24 @@ impl Home {
         std::fs::write(self.config_file(), text).unwrap();
     }
 
+    /// A home whose credentials file holds profile `mailer` (the sending key, as given: it may be
+    /// broken on purpose) and `admin` (the account's administrator), with `config` as the config
+    /// file.
+    pub fn mailer_and_admin(account: &Account, key_id: &str, secret: &str, config: &str) -> Home {
+        let home = Home::new();
+        home.write_credentials(&format!(
+            "# written by the test\n{}\n{}",
+            profile_section("mailer", key_id, secret),
+            profile_section(
+                "admin",
+                &account.admin.access_key_id,
+                &account.admin.secret_access_key
+            )
+        ));
+        home.write_config(config);
+        home
+    }
+
     /// `ses-doctor` with an environment of nothing but this home and the emulator's endpoint.
     pub fn command(&self, endpoint: &str) -> SesDoctor {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ses-doctor"));

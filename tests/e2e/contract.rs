@@ -1,7 +1,7 @@
 //! The JSON report as a contract: one document on stdout, decoded into the tests' own types, with
 //! the invariants the README promises.
 
-use crate::cli::{profile_section, FixKind, FixStatus, Home, Report, Severity, StepStatus};
+use crate::cli::{FixKind, FixStatus, Home, Report, Severity, StepStatus};
 use crate::support::emulator;
 use crate::worlds::healthy_sender;
 
@@ -61,16 +61,7 @@ async fn reports_decode_into_the_documented_types() {
     account
         .set_key_active("mailer", &stale.access_key_id, false)
         .await;
-    let home = Home::new();
-    home.write_credentials(&format!(
-        "{}{}",
-        profile_section("mailer", &good.access_key_id, &good.secret_access_key),
-        profile_section(
-            "admin",
-            &account.admin.access_key_id,
-            &account.admin.secret_access_key
-        )
-    ));
+    let home = Home::mailer_and_admin(&account, &good.access_key_id, &good.secret_access_key, "");
 
     // Clean, with an info finding; then failing with a warning and an error.
     let clean = home

@@ -1,7 +1,7 @@
 //! Steps 0 and 1 end to end: the real binary against the emulator, each test in a world of its
 //! own that is broken the way users' are. Every run checks that no secret is printed.
 
-use crate::cli::{profile_section, Home, Severity, Source, StepId, StepStatus};
+use crate::cli::{Home, Severity, Source, StepId, StepStatus};
 use crate::support::{emulator, Account, Keys};
 use crate::worlds::healthy_sender;
 
@@ -12,20 +12,14 @@ fn json_args(profile: &str) -> Vec<String> {
         .collect()
 }
 
-/// A home whose credentials file holds `mailer` (the sending key) and `admin`.
+/// A home with `mailer` (the sending key) and `admin`; the mailer's region is us-east-1.
 fn home_with(account: &Account, mailer_key_id: &str, mailer_secret: &str) -> Home {
-    let home = Home::new();
-    home.write_credentials(&format!(
-        "# written by the test\n{}\n{}",
-        profile_section("mailer", mailer_key_id, mailer_secret),
-        profile_section(
-            "admin",
-            &account.admin.access_key_id,
-            &account.admin.secret_access_key
-        ),
-    ));
-    home.write_config("[profile mailer]\nregion = us-east-1\n");
-    home
+    Home::mailer_and_admin(
+        account,
+        mailer_key_id,
+        mailer_secret,
+        "[profile mailer]\nregion = us-east-1\n",
+    )
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Step 3 end to end: SimulatePrincipalPolicy through the emulator, the grant fixes, and the SES
 //! probe when IAM is closed to the credentials.
 
-use crate::cli::{profile_section, FixKind, FixStatus, Home, Severity, StepId};
+use crate::cli::{FixKind, FixStatus, Home, Severity, StepId};
 use crate::support::{emulator, Account, Keys};
 use crate::worlds::{DOMAIN, FULL_ACCESS};
 
@@ -20,18 +20,13 @@ async fn world(account: &Account, grant: bool) -> Keys {
 }
 
 fn home_for(account: &Account, keys: &Keys) -> Home {
-    let home = Home::new();
-    home.write_credentials(&format!(
-        "{}\n{}",
-        profile_section("mailer", &keys.access_key_id, &keys.secret_access_key),
-        profile_section(
-            "admin",
-            &account.admin.access_key_id,
-            &account.admin.secret_access_key
-        )
-    ));
-    home.write_config(&format!("[profile mailer]\nregion = {REGION}\n"));
-    home
+    let config = format!("[profile mailer]\nregion = {REGION}\n");
+    Home::mailer_and_admin(
+        account,
+        &keys.access_key_id,
+        &keys.secret_access_key,
+        &config,
+    )
 }
 
 fn diagnose(home: &Home, account: &Account, keys: &Keys, admin: bool) -> crate::cli::SesDoctor {

@@ -11,18 +11,12 @@ const CONFIG: &str = "# Work profiles -- do not reorder\n[default]\nregion = us-
 
 /// `mailer` sends; `admin` inspects. Sending region: us-east-1 (from the profile).
 fn home_for(account: &Account, keys: &Keys) -> Home {
-    let home = Home::new();
-    home.write_credentials(&format!(
-        "{}\n{}",
-        profile_section("mailer", &keys.access_key_id, &keys.secret_access_key),
-        profile_section(
-            "admin",
-            &account.admin.access_key_id,
-            &account.admin.secret_access_key
-        )
-    ));
-    home.write_config(CONFIG);
-    home
+    Home::mailer_and_admin(
+        account,
+        &keys.access_key_id,
+        &keys.secret_access_key,
+        CONFIG,
+    )
 }
 
 fn diagnose(home: &Home, account: &Account, keys: &Keys) -> crate::cli::SesDoctor {
