@@ -130,6 +130,22 @@ pub fn set_property(text: &str, kind: FileKind, profile: &str, key: &str, value:
     }
 }
 
+/// `text` without the `key` line(s) of `profile`'s section (e.g. a stale `aws_session_token`
+/// that would break a new long-term key).
+pub fn remove_property(text: &str, kind: FileKind, profile: &str, key: &str) -> String {
+    let mut inside = false;
+    let mut out = String::with_capacity(text.len());
+    for line in lines_with_endings(text) {
+        if let Some(opens) = header_names(line, kind, profile) {
+            inside = opens;
+        } else if inside && property_key(line) == Some(key) {
+            continue;
+        }
+        out.push_str(line);
+    }
+    out
+}
+
 /// The backup kept next to `path` by [`update`].
 pub fn backup_path(path: &Path) -> PathBuf {
     sibling(path, ".ses-doctor.bak")
@@ -152,9 +168,14 @@ pub enum Updated {
 }
 
 /// Read-modify-write of `path` under an exclusive lock, atomically. A new file gets mode 0600
-/// (these files hold secrets), an existing one keeps its mode. Missing parent directories are
-/// created with mode 0700.
-pub fn update(path: &Path, edit: impl FnOnce(&str) -> String) -> io::Result<Updated> {
+/// (these files hold secrets), an existing one keeps its mode unless `mode` forces one (the
+/// credentials file is always made 0600 when a secret is written into it). Missing parent
+/// directories are created with mode 0700.
+pub fn update(
+    path: &Path,
+    mode: Option<u32>,
+    edit: impl FnOnce(&str) -> String,
+) -> io::Result<Updated> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -177,7 +198,7 @@ pub fn update(path: &Path, edit: impl FnOnce(&str) -> String) -> io::Result<Upda
     if current.as_deref() == Some(new.as_str()) {
         return Ok(Updated::Unchanged);
     }
-    let mode = existing_mode(path);
+    let mode = mode.unwrap_or_else(|| existing_mode(path));
     let backup = match &current {
         Some(_) => {
             let backup = backup_path(path);
@@ -301,6 +322,13 @@ mod tests {
     }
 
     #[test]
+    fn removes_only_that_profiles_key() {
+        let text = "[a]\naws_session_token = x\nk = 1\n[b]\naws_session_token = y\n";
+        let out = remove_property(text, FileKind::Credentials, "a", "aws_session_token");
+        assert_eq!(out, "[a]\nk = 1\n[b]\naws_session_token = y\n");
+    }
+
+    #[test]
     fn headers_of_the_two_files() {
         assert_eq!(
             header_names("[profile  mailer ]", FileKind::Config, "mailer"),
@@ -322,7 +350,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("aws").join("config");
         // New file: created with 0600 in a new 0700 directory.
-        let r = update(&path, |t| {
+        let r = update(&path, None, |t| {
             set_property(t, FileKind::Config, "a", "region", "x")
         })
         .unwrap();
@@ -337,7 +365,7 @@ mod tests {
             fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
         }
         let before = fs::read_to_string(&path).unwrap();
-        let r = update(&path, |t| {
+        let r = update(&path, None, |t| {
             set_property(t, FileKind::Config, "a", "region", "y")
         })
         .unwrap();
@@ -356,7 +384,7 @@ mod tests {
                 0o640
             );
         }
-        let r = update(&path, |t| {
+        let r = update(&path, None, |t| {
             set_property(t, FileKind::Config, "a", "region", "y")
         })
         .unwrap();

@@ -101,6 +101,30 @@ pub struct DiagnoseArgs {
     /// What to grant when the user may not send
     #[arg(long, value_enum, default_value_t = PolicyArg::FullAccess)]
     pub policy: PolicyArg,
+    /// Save a new access key into this profile of the credentials file; default: the profile in use
+    #[arg(long, value_name = "NAME")]
+    pub write_profile: Option<String>,
+    /// Also (or instead) save a new access key into this new file (mode 0600), with its SMTP password
+    #[arg(long, value_name = "FILE")]
+    pub credentials_out: Option<std::path::PathBuf>,
+    /// Rotate the access key in use: create a new one, save it, prove it works
+    #[arg(long)]
+    pub rotate_key: bool,
+    /// Under --yes, allow deleting a key to make room for a new one (never the key in use)
+    #[arg(long)]
+    pub delete_old_key: bool,
+    /// Under --yes, deactivate the user's other active key once the new one works
+    #[arg(long)]
+    pub deactivate_old_key: bool,
+    /// The IAM user to create (or get a new key for); default for a new user: ses-sender
+    #[arg(long, value_name = "NAME")]
+    pub user_name: Option<String>,
+    /// Create a dedicated IAM user for sending, with permission and a new key
+    #[arg(long)]
+    pub new_user: bool,
+    /// Use an existing IAM user of --user-name instead of refusing it
+    #[arg(long)]
+    pub reuse_user: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

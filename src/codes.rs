@@ -66,9 +66,12 @@ codes! {
     PermissionMissing = "permission-missing": "No policy allows the user to send (ses:SendEmail / ses:SendRawEmail).";
     PermissionExplicitlyDenied = "permission-explicitly-denied": "An explicit Deny (policy, permissions boundary or SCP) blocks sending; granting more cannot fix it.";
     // Step 4: access key.
+    AccessKeyOk = "access-key-ok": "The key in use is active and recent, and no spare key is active.";
+    AccessKeyUnused = "access-key-unused": "The user has another active access key that this mailer does not use (often the old key after a rotation).";
     AccessKeyOld = "access-key-old": "The access key is older than 90 days and should be rotated.";
     AccessKeyLimit = "access-key-limit": "The user already has two access keys (inactive ones count), so a new one cannot be created.";
     // Step 5: IAM user.
+    IamUserRequested = "iam-user-requested": "A dedicated IAM user for sending was asked for (--new-user).";
     IamUserMissing = "iam-user-missing": "There is no IAM user for these credentials (the user was deleted, or root keys are in use).";
     // SMTP credentials.
     SmtpPasswordIsSecretKey = "smtp-password-is-secret-key": "The AWS secret access key was given as the SMTP password; SES needs the password derived from it.";

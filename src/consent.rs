@@ -102,6 +102,33 @@ impl Consent {
         })
     }
 
+    /// Like [`decide`](Self::decide) for a change that is not needed to make sending work
+    /// (rotating an old key, retiring a spare one): asked with "no" as the default, and applied
+    /// under `--yes` only when its own flag (`forced`) was given.
+    pub fn decide_optional(&self, question: &str, forced: bool) -> Result<Decision, Failure> {
+        Ok(match self.mode {
+            Mode::Yes if forced => Decision::Apply,
+            Mode::Yes | Mode::ReportOnly => Decision::Leave(FixStatus::Proposed),
+            Mode::DryRun => Decision::Leave(FixStatus::Planned),
+            Mode::Ask if forced => Decision::Apply,
+            Mode::Ask => {
+                if self.prompter.confirm(question, false)? {
+                    Decision::Apply
+                } else {
+                    Decision::Leave(FixStatus::Declined)
+                }
+            }
+        })
+    }
+
+    /// A yes/no question for the person (revealing a secret), "no" without a terminal.
+    pub fn ask(&self, question: &str) -> Result<bool, Failure> {
+        match self.mode {
+            Mode::Ask => self.prompter.confirm(question, false),
+            _ => Ok(false),
+        }
+    }
+
     /// A choice among `items`; the default without a person to ask.
     pub fn choose(&self, prompt: &str, items: &[String], default: usize) -> Result<usize, Failure> {
         match self.mode {
@@ -177,5 +204,26 @@ pub mod scripted {
         );
         assert_eq!(c.decide("q").unwrap(), Decision::Leave(FixStatus::Declined));
         assert_eq!(c.choose("p", &["a".into(), "b".into()], 1).unwrap(), 0);
+    }
+
+    #[test]
+    fn optional_fixes_need_their_flag_under_yes() {
+        let c = Consent::new(Mode::Yes, Box::new(Scripted::new(vec![])));
+        assert_eq!(
+            c.decide_optional("q", false).unwrap(),
+            Decision::Leave(FixStatus::Proposed)
+        );
+        assert_eq!(c.decide_optional("q", true).unwrap(), Decision::Apply);
+        assert!(!c.ask("show?").unwrap(), "never reveal without a person");
+        let c = Consent::new(Mode::DryRun, Box::new(Scripted::new(vec![])));
+        assert_eq!(
+            c.decide_optional("q", true).unwrap(),
+            Decision::Leave(FixStatus::Planned)
+        );
+        let c = Consent::new(
+            Mode::Ask,
+            Box::new(Scripted::new(vec![Answer::Confirm(true)])),
+        );
+        assert_eq!(c.decide_optional("q", false).unwrap(), Decision::Apply);
     }
 }

@@ -77,6 +77,17 @@ impl Printer {
     }
 }
 
+impl crate::diagnose::access_key::Reveal for Printer {
+    /// Only ever called on a terminal, after the person asked: to stderr, so a report piped to a
+    /// file never holds it. Masked first under GitHub Actions.
+    fn reveal(&self, label: &str, secret: &Secret) {
+        if self.github_actions {
+            write_stdout(&format!("::add-mask::{}\n", secret.expose()));
+        }
+        eprintln!("{label}: {}", secret.expose());
+    }
+}
+
 impl Progress for Printer {
     fn step_started(&self, step: StepId) {
         if self.progress {

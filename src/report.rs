@@ -111,6 +111,11 @@ impl Step {
         self.reason = Some(reason.into());
     }
 
+    /// Recomputes the status after findings were changed in place (a fix resolved one).
+    pub fn refresh(&mut self) {
+        self.refresh_status();
+    }
+
     /// Status follows the worst unresolved finding, unless the step was skipped or cut short.
     fn refresh_status(&mut self) {
         if matches!(self.status, StepStatus::Skipped | StepStatus::Incomplete) {
@@ -304,8 +309,11 @@ impl Report {
         report
     }
 
+    /// Adds a step in flow order (steps may run out of order: a key fixed in step 4 lets
+    /// steps 2 and 3 run after it).
     pub fn push_step(&mut self, step: Step) {
-        self.steps.push(step);
+        let at = self.steps.partition_point(|s| s.number <= step.number);
+        self.steps.insert(at, step);
         self.finish();
     }
 

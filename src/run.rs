@@ -6,7 +6,7 @@ use crate::consent::{Consent, Mode, TerminalPrompter};
 use crate::credentials::{Environment, PastedKey, Resolver};
 use crate::diagnose::permissions::PolicyChoice;
 use crate::diagnose::region::regions_to_scan;
-use crate::diagnose::{self, local, Diagnosis};
+use crate::diagnose::{self, local, Diagnosis, KeyOptions};
 use crate::exit::{ExitCode, Failure};
 use crate::printer::Printer;
 use crate::secret::AccessKey;
@@ -128,6 +128,12 @@ async fn diagnose(cli: &Cli, args: &DiagnoseArgs, printer: &Printer) -> anyhow::
             return Err(Failure::usage(format!("--from '{from}' is not an email address")).into());
         }
     }
+    if let Some(out) = &args.credentials_out {
+        check_new_file(out)?;
+    }
+    if let Some(name) = &args.user_name {
+        check_user_name(name)?;
+    }
     let consent = Consent::new(Mode::detect(g.yes, g.dry_run), Box::new(TerminalPrompter));
     let report = diagnose::run(
         Diagnosis {
@@ -145,12 +151,62 @@ async fn diagnose(cli: &Cli, args: &DiagnoseArgs, printer: &Printer) -> anyhow::
                 PolicyArg::FullAccess => PolicyChoice::FullAccess,
                 PolicyArg::SendOnly => PolicyChoice::SendOnly,
             },
+            keys: KeyOptions {
+                write_profile: args.write_profile.clone(),
+                credentials_out: args.credentials_out.clone(),
+                delete_old_key: args.delete_old_key,
+                deactivate_old_key: args.deactivate_old_key,
+                rotate_key: args.rotate_key,
+                user_name: args.user_name.clone(),
+                new_user: args.new_user,
+                reuse_user: args.reuse_user,
+            },
+            reveal: printer,
         },
         printer,
     )
     .await?;
     printer.report(&report);
     Ok(report.exit_code())
+}
+
+/// `--credentials-out` must be a new file in an existing directory: an existing file is never
+/// overwritten, and a key is never created with nowhere to go.
+fn check_new_file(path: &std::path::Path) -> Result<(), Failure> {
+    if path.exists() {
+        return Err(Failure::usage(format!(
+            "--credentials-out {}: the file exists; ses-doctor never overwrites it",
+            path.display()
+        )));
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    if !dir.is_dir() {
+        return Err(Failure::usage(format!(
+            "--credentials-out {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// IAM user names: 1-64 characters of letters, digits and `+=,.@_-`.
+fn check_user_name(name: &str) -> Result<(), Failure> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Failure::usage(format!(
+            "--user-name '{name}' is not a valid IAM user name (1-64 letters, digits and +=,.@_-)"
+        )))
+    }
 }
 
 async fn smtp_password_cmd(

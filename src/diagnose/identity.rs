@@ -58,6 +58,8 @@ pub struct IdentityInput<'a> {
 pub struct IdentityOutcome {
     pub step: Step,
     pub caller: Option<Caller>,
+    /// When the key was rejected and admin credentials found its IAM user.
+    pub key_owner: Option<String>,
 }
 
 pub async fn check(input: IdentityInput<'_>) -> IdentityOutcome {
@@ -70,14 +72,21 @@ pub async fn check(input: IdentityInput<'_>) -> IdentityOutcome {
             caller
         }
         Err(failure) => {
+            let mut key_owner = None;
             let mut finding = classify(&failure, input.key_id, SystemTime::now());
             if let Failure::Unreachable(msg) = &failure {
                 step.mark_incomplete(format!("STS could not be reached: {msg}"));
             } else if let Some(admin) = input.admin {
-                finding = pin_with_admin(admin, input.key_id, finding).await;
+                let (pinned, owner) = pin_with_admin(admin, input.key_id, finding).await;
+                finding = pinned;
+                key_owner = owner;
             }
             step.push(finding);
-            return IdentityOutcome { step, caller: None };
+            return IdentityOutcome {
+                step,
+                caller: None,
+                key_owner,
+            };
         }
     };
 
@@ -112,6 +121,7 @@ pub async fn check(input: IdentityInput<'_>) -> IdentityOutcome {
     IdentityOutcome {
         step,
         caller: Some(caller),
+        key_owner: None,
     }
 }
 
@@ -147,7 +157,10 @@ impl Failure {
     }
 }
 
-async fn call(clients: &dyn Clients, region: &str) -> Result<(Caller, Option<String>), Failure> {
+pub(crate) async fn call(
+    clients: &dyn Clients,
+    region: &str,
+) -> Result<(Caller, Option<String>), Failure> {
     let recorder = DateRecorder::default();
     let result = clients
         .sts(region)
@@ -424,18 +437,22 @@ fn admin_failed(failure: &Failure) -> Finding {
 
 /// With admin credentials, turn "AWS does not accept this key" into the precise cause: which
 /// account owns it, whether it was deleted, whether it is inactive.
-async fn pin_with_admin(admin: &dyn Clients, key_id: &str, finding: Finding) -> Finding {
+async fn pin_with_admin(
+    admin: &dyn Clients,
+    key_id: &str,
+    finding: Finding,
+) -> (Finding, Option<String>) {
     if !matches!(
         finding.code,
         Code::AccessKeyUnknown | Code::SignatureMismatch
     ) {
-        return finding;
+        return (finding, None);
     }
     let admin_account = match call(admin, DEFAULT_REGION).await {
         Ok((caller, _)) => caller.account,
         Err(failure) => {
             let note = admin_failed(&failure);
-            return finding.evidence("admin check", note.title);
+            return (finding.evidence("admin check", note.title), None);
         }
     };
     let owner = admin
@@ -446,8 +463,9 @@ async fn pin_with_admin(admin: &dyn Clients, key_id: &str, finding: Finding) -> 
         .await;
     if let Ok(info) = &owner {
         if let Some(owner) = info.account().filter(|a| *a != admin_account) {
-            return other_account(key_id, owner, &admin_account)
+            let f = other_account(key_id, owner, &admin_account)
                 .evidence("AWS said (sending key)", original_said(&finding));
+            return (f, None);
         }
     }
 
@@ -462,17 +480,25 @@ async fn pin_with_admin(admin: &dyn Clients, key_id: &str, finding: Finding) -> 
         Err(e) => {
             let code = e.code().unwrap_or_default();
             if code == "NoSuchEntity" && finding.code == Code::AccessKeyUnknown {
-                return finding.evidence(
-                    "IAM",
+                return (
+                    finding.evidence(
+                        "IAM",
                     format!(
                         "account {admin_account} has no access key {key_id}: it was deleted or the ID is mistyped"
                     ),
+                    ),
+                    None,
                 );
             }
-            return finding.evidence("IAM", format!("could not look the key up: {code}"));
+            return (
+                finding.evidence("IAM", format!("could not look the key up: {code}")),
+                None,
+            );
         }
     };
-    let Some(user) = user else { return finding };
+    let Some(user) = user else {
+        return (finding, None);
+    };
     let keys = iam.list_access_keys().user_name(&user).send().await;
     let status = keys.ok().and_then(|k| {
         k.access_key_metadata()
@@ -480,7 +506,7 @@ async fn pin_with_admin(admin: &dyn Clients, key_id: &str, finding: Finding) -> 
             .find(|m| m.access_key_id() == Some(key_id))
             .and_then(|m| m.status().map(|s| s.as_str().to_owned()))
     });
-    match status.as_deref() {
+    let pinned = match status.as_deref() {
         Some("Inactive") => Finding::new(
             Code::AccessKeyInactive,
             Severity::Error,
@@ -507,7 +533,8 @@ async fn pin_with_admin(admin: &dyn Clients, key_id: &str, finding: Finding) -> 
             .evidence("user", &user)
             .evidence("IAM", format!("the key's status is {other}")),
         None => finding.evidence("user", &user),
-    }
+    };
+    (pinned, Some(user))
 }
 
 fn original_said(finding: &Finding) -> String {

@@ -1,5 +1,11 @@
 //! `ses-doctor diagnose`: the fix flow, step by step, into one [`Report`].
+//!
+//! Steps run in flow order, except that a broken key is repaired (step 4) or a missing IAM user
+//! created (step 5) right after step 1 finds the problem, so that steps 2 and 3 can run with
+//! working credentials. The report always lists the steps in flow order.
 
+pub mod access_key;
+pub mod iam_user;
 pub mod identity;
 pub mod local;
 pub mod permissions;
@@ -8,11 +14,29 @@ pub mod region;
 use crate::aws_setup::{AwsSetup, Clients, RegionSetting, DEFAULT_REGION};
 use crate::codes::Code;
 use crate::consent::Consent;
-use crate::credentials::{Environment, Lookup};
+use crate::credentials::{Environment, Lookup, Source};
 use crate::exit::Failure;
-use crate::report::{Finding, Report, ReportCredentials, Severity, Step, StepId};
+use crate::report::{Evidence, Finding, Report, ReportCredentials, Severity, Step, StepId};
+use crate::secret::AccessKey;
+use access_key::{KeyContext, Purpose, Reveal, SaveTarget, Working};
 use aws_config::profile::ProfileSet;
+use aws_config::SdkConfig;
+use identity::Caller;
 use permissions::PolicyChoice;
+use std::path::PathBuf;
+
+/// What the key and user steps may do (the `diagnose` flags of steps 4 and 5).
+#[derive(Clone, Debug, Default)]
+pub struct KeyOptions {
+    pub write_profile: Option<String>,
+    pub credentials_out: Option<PathBuf>,
+    pub delete_old_key: bool,
+    pub deactivate_old_key: bool,
+    pub rotate_key: bool,
+    pub user_name: Option<String>,
+    pub new_user: bool,
+    pub reuse_user: bool,
+}
 
 pub struct Diagnosis<'a> {
     pub env: &'a Environment,
@@ -27,11 +51,28 @@ pub struct Diagnosis<'a> {
     pub scan_regions: Vec<&'static crate::regions::RegionEntry>,
     pub from: Option<String>,
     pub policy: PolicyChoice,
+    pub keys: KeyOptions,
+    pub reveal: &'a dyn Reveal,
 }
 
 /// Progress reporting: the caller decides whether and where it is shown.
 pub trait Progress {
     fn step_started(&self, step: StepId);
+}
+
+/// The credentials the mailer will send with, as they stand now.
+struct Current {
+    key: AccessKey,
+    config: SdkConfig,
+    caller: Option<Caller>,
+}
+
+impl Current {
+    fn replace(&mut self, w: Working) {
+        self.key = w.key;
+        self.config = w.config;
+        self.caller = Some(w.caller);
+    }
 }
 
 pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Failure> {
@@ -54,7 +95,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
     report.push_step(local);
 
     let key = match (&d.sending.key, key_unusable) {
-        (Ok(key), false) => key,
+        (Ok(key), false) => key.clone(),
         _ => {
             report.push_step(Step::skipped(
                 StepId::Identity,
@@ -62,7 +103,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
             ));
             push_skipped(
                 &mut report,
-                &ALL_AFTER_IDENTITY,
+                &AFTER_IDENTITY,
                 "step 1 could not confirm the credentials",
             );
             return Ok(report);
@@ -70,7 +111,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
     };
 
     progress.step_started(StepId::Identity);
-    let sending = d.setup.sdk_config(key).await;
+    let sending = d.setup.sdk_config(&key).await;
     let mut admin_problem = None;
     let admin = match &d.admin {
         Some(Lookup {
@@ -101,19 +142,184 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
         key_id: &key.id,
     })
     .await;
-    let mut step = outcome.step;
+    let mut id_step = outcome.step;
     if let Some(f) = admin_problem {
-        step.push(f);
+        id_step.push(f);
     }
-    let identity_failed = step.findings.iter().any(|f| f.severity == Severity::Error);
-    report.push_step(step);
-    let caller = match outcome.caller {
-        Some(caller) if !identity_failed || caller.is_root() => caller,
+    let mut current = Current {
+        key: key.clone(),
+        config: sending.clone(),
+        caller: outcome.caller.clone(),
+    };
+
+    // Where a new key goes, decided before any key exists.
+    let target = SaveTarget {
+        credentials_file: d.env.credentials_file(),
+        profile: d
+            .keys
+            .write_profile
+            .clone()
+            .or_else(|| match &d.sending.source {
+                Source::Profile { name, .. } => Some(name.clone()),
+                _ => None,
+            }),
+        credentials_out: d.keys.credentials_out.clone(),
+    };
+    let early_region = d.region.valid().unwrap_or(DEFAULT_REGION);
+    // IAM changes go through the admin credentials, else the sending ones (root keys may).
+    let writer: &dyn Clients = admin_clients.unwrap_or(&sending);
+    let ctx = KeyContext {
+        iam: writer,
+        setup: d.setup,
+        consent: d.consent,
+        target: &target,
+        region: early_region,
+        delete_old_key: d.keys.delete_old_key,
+        deactivate_old_key: d.keys.deactivate_old_key,
+        reveal: d.reveal,
+    };
+    let mut key_step: Option<Step> = None;
+    let mut user_step: Option<Step> = None;
+
+    // Step 4 early: repair the key step 1 found broken, when IAM says whose it is.
+    if let Some(i) = open_error(&id_step) {
+        let code = id_step.findings[i].code;
+        let owner = outcome.key_owner.clone();
+        let mut step = access_key::new_step();
+        let working = match (code, admin_clients, owner) {
+            (Code::AccessKeyInactive, Some(_), Some(user)) => {
+                progress.step_started(StepId::AccessKey);
+                access_key::activate(&ctx, &mut id_step.findings[i], &user, &key).await?
+            }
+            (Code::SignatureMismatch, Some(_), Some(user)) => {
+                progress.step_started(StepId::AccessKey);
+                access_key::create_key(
+                    &ctx,
+                    &mut step,
+                    &mut id_step.findings[i],
+                    &user,
+                    None,
+                    Purpose::Repair,
+                )
+                .await?
+            }
+            (Code::AccessKeyUnknown, Some(admin), _) => match &d.keys.user_name {
+                Some(name) if user_exists(admin, name).await => {
+                    progress.step_started(StepId::AccessKey);
+                    access_key::create_key(
+                        &ctx,
+                        &mut step,
+                        &mut id_step.findings[i],
+                        name,
+                        None,
+                        Purpose::Repair,
+                    )
+                    .await?
+                }
+                Some(name) => {
+                    progress.step_started(StepId::IamUser);
+                    let mut ustep = iam_user::new_step();
+                    let mut missing = iam_user::missing_user(name);
+                    let w = iam_user::create_sender(
+                        &mut ustep,
+                        &mut missing,
+                        iam_user::NewUser {
+                            ctx: &ctx,
+                            name,
+                            reuse: d.keys.reuse_user,
+                            policy: d.policy,
+                            resources: vec!["*".into()],
+                        },
+                    )
+                    .await?;
+                    if w.is_some() {
+                        id_step.findings[i].resolved = true;
+                        note(
+                            &mut id_step.findings[i],
+                            "after the fix",
+                            format!("replaced by a key of the new IAM user {name} (step 5)"),
+                        );
+                    }
+                    ustep.push(missing);
+                    user_step = Some(ustep);
+                    w
+                }
+                None => {
+                    id_step.findings[i].fixes.push(crate::report::Fix::manual(
+                        "If the key's IAM user still exists, name it to get a new key: ses-doctor diagnose --user-name NAME --admin-profile ADMIN",
+                    ));
+                    None
+                }
+            },
+            _ => None,
+        };
+        if !step.findings.is_empty() || working.is_some() {
+            key_step = Some(step);
+        }
+        if let Some(w) = working {
+            current.replace(w);
+        }
+        id_step.refresh();
+    }
+
+    // Step 5 early: no IAM user (root keys) or one asked for.
+    let root = current.caller.as_ref().is_some_and(Caller::is_root);
+    if user_step.is_none() && (root || d.keys.new_user) {
+        progress.step_started(StepId::IamUser);
+        let name = d
+            .keys
+            .user_name
+            .clone()
+            .unwrap_or_else(|| iam_user::DEFAULT_USER.to_owned());
+        let mut ustep = iam_user::new_step();
+        let mut finding = if root {
+            iam_user::missing_user(&name)
+                .explain("The mailer uses the root user's keys, so there is no IAM user to send with. An IAM user that may only send mail takes their place in the mailer's profile; the root keys are kept in the backup file, and should then be deleted in the console.")
+        } else {
+            iam_user::requested(&name)
+        };
+        let working = iam_user::create_sender(
+            &mut ustep,
+            &mut finding,
+            iam_user::NewUser {
+                ctx: &ctx,
+                name: &name,
+                reuse: d.keys.reuse_user,
+                policy: d.policy,
+                resources: vec!["*".into()],
+            },
+        )
+        .await?;
+        if let Some(w) = working {
+            if root {
+                for f in id_step
+                    .findings
+                    .iter_mut()
+                    .filter(|f| f.code == Code::RootCredentials)
+                {
+                    f.resolved = true;
+                    note(f, "after the fix", format!("the mailer's profile now holds the key of IAM user {name} (step 5); delete the root keys in the console"));
+                }
+                id_step.refresh();
+            }
+            current.replace(w);
+        }
+        ustep.push(finding);
+        user_step = Some(ustep);
+    }
+
+    let identity_ok = open_error(&id_step).is_none();
+    report.push_step(id_step);
+    let caller = match (&current.caller, identity_ok) {
+        (Some(c), true) => c.clone(),
         _ => {
+            let reason = "step 1 found a problem with the credentials to fix first";
+            report.push_step(key_step.unwrap_or_else(|| Step::skipped(StepId::AccessKey, reason)));
+            report.push_step(user_step.unwrap_or_else(|| Step::skipped(StepId::IamUser, reason)));
             push_skipped(
                 &mut report,
-                &ALL_AFTER_IDENTITY,
-                "step 1 found a problem with the credentials to fix first",
+                &[StepId::Region, StepId::Permissions, StepId::TestEmail],
+                reason,
             );
             return Ok(report);
         }
@@ -123,7 +329,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
     // usually may not list identities or call IAM.
     let (inspect, inspected_with): (&dyn Clients, &'static str) = match admin_clients {
         Some(a) => (a, "admin credentials"),
-        None => (&sending, "sending credentials"),
+        None => (&current.config, "sending credentials"),
     };
 
     progress.step_started(StepId::Region);
@@ -156,7 +362,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
         caller: &caller,
         iam: inspect,
         iam_is_admin: admin_clients.is_some(),
-        sending: &sending,
+        sending: &current.config,
         region: send_region,
         identities: &identities,
         policy: d.policy,
@@ -165,15 +371,78 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
     .await?;
     report.push_step(permissions);
 
+    // Step 4: the keys of the user in use (age, spares), after any repair above.
+    let mut step = key_step.unwrap_or_else(access_key::new_step);
+    match &caller.user_name {
+        Some(user) => {
+            progress.step_started(StepId::AccessKey);
+            let ctx = KeyContext {
+                iam: admin_clients.unwrap_or(&current.config),
+                region: send_region,
+                ..ctx
+            };
+            let in_use = current.key.id.clone();
+            let rotated = access_key::check_keys(
+                &mut step,
+                access_key::HygieneInput {
+                    ctx: &ctx,
+                    user,
+                    in_use: &in_use,
+                    rotate: d.keys.rotate_key,
+                },
+            )
+            .await?;
+            report.push_step(step);
+            if let Some(w) = rotated {
+                current.replace(w);
+            }
+        }
+        None => report.push_step(Step::skipped(
+            StepId::AccessKey,
+            "the credentials are not an IAM user's",
+        )),
+    }
+
+    report.push_step(user_step.unwrap_or_else(|| {
+        let mut s = iam_user::new_step();
+        s.reason = Some(match &caller.user_name {
+            Some(user) => format!("the mailer sends as the IAM user {user}"),
+            None => "the credentials are not an IAM user's".into(),
+        });
+        s
+    }));
     push_skipped(
         &mut report,
-        &[StepId::AccessKey, StepId::IamUser, StepId::TestEmail],
+        &[StepId::TestEmail],
         "not yet implemented in this version of ses-doctor",
     );
     Ok(report)
 }
 
-const ALL_AFTER_IDENTITY: [StepId; 5] = [
+async fn user_exists(clients: &dyn Clients, name: &str) -> bool {
+    clients
+        .iam()
+        .get_user()
+        .user_name(name)
+        .send()
+        .await
+        .is_ok()
+}
+
+fn open_error(step: &Step) -> Option<usize> {
+    step.findings
+        .iter()
+        .position(|f| f.severity == Severity::Error && !f.resolved)
+}
+
+fn note(finding: &mut Finding, label: &str, value: impl Into<String>) {
+    finding.evidence.push(Evidence {
+        label: label.into(),
+        value: value.into(),
+    });
+}
+
+const AFTER_IDENTITY: [StepId; 5] = [
     StepId::Region,
     StepId::Permissions,
     StepId::AccessKey,

@@ -95,7 +95,7 @@ pub async fn check(input: PermissionInput<'_>) -> Result<Step, Failure> {
     Ok(step)
 }
 
-fn resource_arns(account: &str, region: &str, identities: &[String]) -> Vec<String> {
+pub fn resource_arns(account: &str, region: &str, identities: &[String]) -> Vec<String> {
     if identities.is_empty() {
         return vec!["*".into()];
     }
@@ -406,68 +406,80 @@ async fn apply_grant(
     }
     match input.consent.decide(&format!("{}?", fix.description))? {
         Decision::Leave(status) => fix.status = status,
-        Decision::Apply => {
-            let iam = input.iam.iam();
-            let result = match input.policy {
-                PolicyChoice::FullAccess => iam
-                    .attach_user_policy()
-                    .user_name(user)
-                    .policy_arn(FULL_ACCESS_ARN)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| {
-                        format!(
-                            "{}: {}",
-                            e.code().unwrap_or("error"),
-                            e.message().unwrap_or_default()
-                        )
-                    }),
-                PolicyChoice::SendOnly => iam
-                    .put_user_policy()
-                    .user_name(user)
-                    .policy_name(SEND_ONLY_POLICY_NAME)
-                    .policy_document(send_only_document(resources))
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| {
-                        format!(
-                            "{}: {}",
-                            e.code().unwrap_or("error"),
-                            e.message().unwrap_or_default()
-                        )
-                    }),
-            };
-            match result {
-                Err(message) => {
-                    fix.status = FixStatus::Failed;
-                    finding.evidence.push(Evidence {
-                        label: "fix failed".into(),
-                        value: message,
-                    });
-                }
-                Ok(()) => {
-                    fix.status = FixStatus::Applied;
-                    match wait_until_allowed(input.iam, &input.caller.arn, resources).await {
-                        Some(waited) => {
-                            finding.resolved = true;
-                            finding.evidence.push(Evidence {
-                                label: "after the fix".into(),
-                                value: format!("IAM allows both actions (confirmed after {} s)", waited.as_secs()),
-                            });
-                        }
-                        None => finding.evidence.push(Evidence {
+        Decision::Apply => match grant(&input.iam.iam(), user, input.policy, resources).await {
+            Err(message) => {
+                fix.status = FixStatus::Failed;
+                finding.evidence.push(Evidence {
+                    label: "fix failed".into(),
+                    value: message,
+                });
+            }
+            Ok(()) => {
+                fix.status = FixStatus::Applied;
+                match wait_until_allowed(input.iam, &input.caller.arn, resources).await {
+                    Some(waited) => {
+                        finding.resolved = true;
+                        finding.evidence.push(Evidence {
                             label: "after the fix".into(),
-                            value: "IAM does not show the permission yet (it can take a minute): run ses-doctor again".into(),
-                        }),
+                            value: format!("IAM allows both actions (confirmed after {} s)", waited.as_secs()),
+                        });
                     }
+                    None => finding.evidence.push(Evidence {
+                        label: "after the fix".into(),
+                        value: "IAM does not show the permission yet (it can take a minute): run ses-doctor again".into(),
+                    }),
                 }
             }
-        }
+        },
     }
     finding.fixes.push(fix);
     Ok(())
+}
+
+/// Grants `user` the right to send: AmazonSESFullAccess, or the send-only inline policy on
+/// `resources`.
+pub async fn grant(
+    iam: &aws_sdk_iam::Client,
+    user: &str,
+    policy: PolicyChoice,
+    resources: &[String],
+) -> Result<(), String> {
+    let describe = |e: &dyn ProvideErrorMetadata| {
+        format!(
+            "{}: {}",
+            e.code().unwrap_or("error"),
+            e.message().unwrap_or_default()
+        )
+    };
+    match policy {
+        PolicyChoice::FullAccess => iam
+            .attach_user_policy()
+            .user_name(user)
+            .policy_arn(FULL_ACCESS_ARN)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| describe(&e)),
+        PolicyChoice::SendOnly => iam
+            .put_user_policy()
+            .user_name(user)
+            .policy_name(SEND_ONLY_POLICY_NAME)
+            .policy_document(send_only_document(resources))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| describe(&e)),
+    }
+}
+
+/// The policy a grant gives, in words.
+pub fn grant_description(policy: PolicyChoice) -> &'static str {
+    match policy {
+        PolicyChoice::FullAccess => "AmazonSESFullAccess",
+        PolicyChoice::SendOnly => {
+            "an inline policy allowing only ses:SendEmail and ses:SendRawEmail"
+        }
+    }
 }
 
 /// Polls the simulation until both actions are allowed: at most about 30 s.

@@ -591,7 +591,7 @@ fn apply_region_fix(
             ))? {
                 Decision::Leave(status) => fix.status = status,
                 Decision::Apply => {
-                    match aws_files::update(&file, |text| {
+                    match aws_files::update(&file, None, |text| {
                         aws_files::set_property(text, kind, &profile, "region", region)
                     }) {
                         Ok(_) => {

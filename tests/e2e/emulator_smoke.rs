@@ -1036,6 +1036,204 @@ async fn access_key_info_and_last_used_behave_as_aws() {
     assert_eq!((used.service_name(), used.region()), ("sts", "us-east-1"));
 }
 
+/// How many days before now `date` is.
+fn days_ago(date: &aws_sdk_iam::primitives::DateTime) -> f64 {
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    (now - date.as_secs_f64()) / 86_400.0
+}
+
+async fn key_last_used(account: &Account, key_id: &str) -> aws_sdk_iam::types::AccessKeyLastUsed {
+    account
+        .iam()
+        .get_access_key_last_used()
+        .access_key_id(key_id)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GetAccessKeyLastUsed {key_id}: {}", show(&e)))
+        .access_key_last_used()
+        .cloned()
+        .expect("AccessKeyLastUsed")
+}
+
+#[tokio::test]
+async fn backdated_key_shows_its_age_and_last_use() {
+    let account = emulator().new_account();
+    let keys = account.create_user_with_key("veteran").await;
+    let key_id = keys.access_key_id.as_str();
+    let created_days_ago = || {
+        let iam = account.iam();
+        async move {
+            let listed = iam
+                .list_access_keys()
+                .user_name("veteran")
+                .send()
+                .await
+                .unwrap();
+            let key = &listed.access_key_metadata()[0];
+            assert_eq!(key.access_key_id(), Some(key_id));
+            days_ago(key.create_date().expect("CreateDate"))
+        }
+    };
+    assert!(created_days_ago().await.abs() < 0.01);
+
+    // Created 120 days ago, last used 30 days ago (by default by SES in us-east-1).
+    account.set_key_age(key_id, 120, Some(30));
+    let age = created_days_ago().await;
+    assert!((age - 120.0).abs() < 0.01, "created {age} days ago");
+    let used = key_last_used(&account, key_id).await;
+    let ago = days_ago(used.last_used_date().expect("LastUsedDate"));
+    assert!((ago - 30.0).abs() < 0.01, "last used {ago} days ago");
+    assert_eq!((used.service_name(), used.region()), ("ses", "us-east-1"));
+
+    // Service and region of the last use can be chosen; the age stays.
+    let path = format!("/_ses_doctor/accounts/{}/keys/{key_id}", account.id);
+    let (status, body) = emulator().control(
+        "POST",
+        &path,
+        &serde_json::json!({"last_used_days_ago": 2, "last_used_service": "ses",
+                            "last_used_region": "eu-west-1"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["last_used_region"], "eu-west-1", "{body}");
+    let used = key_last_used(&account, key_id).await;
+    let ago = days_ago(used.last_used_date().expect("LastUsedDate"));
+    assert!((ago - 2.0).abs() < 0.01, "last used {ago} days ago");
+    assert_eq!((used.service_name(), used.region()), ("ses", "eu-west-1"));
+    let age = created_days_ago().await;
+    assert!((age - 120.0).abs() < 0.01, "created {age} days ago");
+
+    // Never used.
+    account.set_key_age(key_id, 120, None);
+    let used = key_last_used(&account, key_id).await;
+    assert!(used.last_used_date().is_none(), "{used:?}");
+    assert_eq!((used.service_name(), used.region()), ("N/A", "N/A"));
+
+    // A real (accepted) use replaces the backdated one.
+    account
+        .sts(&keys)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    let used = key_last_used(&account, key_id).await;
+    let ago = days_ago(used.last_used_date().expect("LastUsedDate"));
+    assert!(ago.abs() < 0.01, "last used {ago} days ago");
+    assert_eq!((used.service_name(), used.region()), ("sts", "us-east-1"));
+
+    // Unknown key, unknown account, root key: 404; used before created: 400.
+    let other = emulator().new_account();
+    let unknown = Keys::unknown().access_key_id;
+    let root = &account.root.access_key_id;
+    for path in [
+        format!("/_ses_doctor/accounts/{}/keys/{unknown}", account.id),
+        format!("/_ses_doctor/accounts/{}/keys/{key_id}", other.id),
+        format!("/_ses_doctor/accounts/000000000001/keys/{key_id}"),
+        format!("/_ses_doctor/accounts/{}/keys/{root}", account.id),
+    ] {
+        let (status, body) = emulator().control("POST", &path, &serde_json::json!({}));
+        assert_eq!(status, 404, "{path}: {body}");
+    }
+    let (status, body) = emulator().control(
+        "POST",
+        &path,
+        &serde_json::json!({"age_days": 10, "last_used_days_ago": 11}),
+    );
+    assert_eq!(status, 400, "{body}");
+}
+
+#[tokio::test]
+async fn new_keys_are_refused_until_iam_has_propagated_them() {
+    let account = emulator().new_account();
+    let earlier = account.create_user_with_key("earlier").await;
+    account.set_propagation_delay(3);
+    account.create_user("mailer").await;
+    account.attach_policy("mailer", SES_FULL).await;
+    let started = Instant::now();
+    let fresh = account.create_key("mailer").await;
+
+    // At once: refused everywhere, as an unknown key.
+    let sts = outcome(account.sts(&fresh).get_caller_identity().send().await);
+    let failure = assert_code("sts, new key", &sts, "InvalidClientTokenId");
+    assert_eq!(
+        failure.message.as_deref(),
+        Some("The security token included in the request is invalid.")
+    );
+    let iam = outcome(account.iam_as(&fresh).get_user().send().await);
+    assert_code("iam, new key", &iam, "InvalidClientTokenId");
+    let ses = outcome(
+        account
+            .sesv2_as(&fresh, "us-east-1")
+            .get_account()
+            .send()
+            .await,
+    );
+    assert_code("sesv2, new key", &ses, "UnrecognizedClientException");
+
+    // Keys created before the setting, and backdated keys, are unaffected.
+    assert_ok(
+        "key created before the setting",
+        &outcome(account.sts(&earlier).get_caller_identity().send().await),
+    );
+    assert_ok(
+        "admin key",
+        &outcome(
+            account
+                .sts(&account.admin)
+                .get_caller_identity()
+                .send()
+                .await,
+        ),
+    );
+    let backdated = account.create_key("mailer").await;
+    let sts = outcome(account.sts(&backdated).get_caller_identity().send().await);
+    assert_code("sts, second new key", &sts, "InvalidClientTokenId");
+    account.set_key_age(&backdated.access_key_id, 1, None);
+    assert_ok(
+        "backdated key",
+        &outcome(account.sts(&backdated).get_caller_identity().send().await),
+    );
+
+    // Polling: accepted once the delay is over.
+    loop {
+        let sts = outcome(account.sts(&fresh).get_caller_identity().send().await);
+        if sts.is_ok() {
+            break;
+        }
+        assert_code("sts while propagating", &sts, "InvalidClientTokenId");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "new key still refused after 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(2),
+        "accepted after {waited:?}, before the 3 s delay"
+    );
+    assert_ok(
+        "sesv2 after propagation",
+        &outcome(
+            account
+                .sesv2_as(&fresh, "us-east-1")
+                .get_account()
+                .send()
+                .await,
+        ),
+    );
+
+    // Off: a new key works at once.
+    account.set_propagation_delay(0);
+    let later = account.create_user_with_key("later").await;
+    assert_ok(
+        "new key, delay off",
+        &outcome(account.sts(&later).get_caller_identity().send().await),
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Every operation ses-doctor uses, through the SDK, for success and each failure.
 // ---------------------------------------------------------------------------

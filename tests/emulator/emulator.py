@@ -58,6 +58,28 @@ Control API (plain JSON over HTTP, unsigned, never seen by moto):
          with this account's keys for that region wait that long before being
          handled; other requests are not held up. 0 removes the hang (and
          releases requests already waiting).
+    POST /_ses_doctor/accounts/<id>/keys/<access_key_id>
+         {"age_days": 120, "last_used_days_ago": 30, "last_used_service": "ses",
+          "last_used_region": "eu-west-1"}            (all optional; service and
+                                                       region default to "ses" and
+                                                       us-east-1)
+         -> 200 {"access_key_id": "AKIA...", "user_name": "...", "status": "Active",
+                 "create_date": "2025-01-01T12:00:00Z",
+                 "last_used_date": "...Z" | null, "last_used_service": "ses" | "N/A",
+                 "last_used_region": "eu-west-1" | "N/A"}.
+         Backdates an IAM user key: created age_days ago (ListAccessKeys
+         CreateDate), last used last_used_days_ago (GetAccessKeyLastUsed);
+         "last_used_days_ago": null means never used. A later accepted request
+         records a new last use. 400 for a last use before creation; 404 for an
+         unknown account or a key that is not one of its IAM keys (root keys
+         keep their fixed 2020-01-01 date).
+    POST /_ses_doctor/accounts/<id>/propagation
+         {"seconds": 8}
+         -> 200 {"seconds": 8.0, "keys_created_after": "...Z" | null}. IAM
+         propagation delay: IAM user keys created from now on (CreateAccessKey,
+         by anyone) are refused as unknown keys for that many seconds after
+         their create date. Keys created earlier, or backdated with .../keys/<id>,
+         are unaffected; 0 (the default) turns it off.
 
     Errors: 400 {"error": "..."} on bad JSON or fields, 404 on unknown account or
     path.
@@ -82,9 +104,14 @@ Differences from stock moto 5.2.1, one patch function each (see ``PATCHES``):
     (front end)                  opt-in region not enabled for the account ->
                                  InvalidClientTokenId / UnrecognizedClientException
     (front end)                  hanging regions (per account and region)
+    (front end)                  IAM propagation delay: a new key is refused for
+                                 N seconds -> InvalidClientTokenId /
+                                 UnrecognizedClientException
+    (control API)                backdated key create date and last use
 
 Extension points: ``AccountState`` holds the per-account switches (clock offset,
-SES account settings, enabled opt-in regions, hanging regions);
+SES account settings, enabled opt-in regions, hanging regions, IAM propagation
+delay);
 ``pre_dispatch_checks`` runs one function per check, by the SigV4 credential
 scope and the account owning the key, before moto sees the request, and answers
 in the request's protocol through ``early_error``. Not built: a local SMTP
@@ -190,6 +217,10 @@ class AccountState:
     enabled_opt_in_regions: set[str] = field(default_factory=set)
     # Region -> seconds a request signed for it waits before being handled.
     hang_seconds: dict[str, float] = field(default_factory=dict)
+    # IAM propagation delay: IAM user keys created at or after propagation_since
+    # are refused for propagation_seconds after their creation (0: off).
+    propagation_seconds: float = 0.0
+    propagation_since: datetime | None = None
 
     def ses_settings(self, region: str) -> SesAccountSettings:
         return self.ses.setdefault(region, SesAccountSettings())
@@ -229,6 +260,20 @@ class World:
         state = self.accounts.get(account_id)
         return state.hang_seconds.get(region, 0.0) if state else 0.0
 
+    def key_propagating(self, account_id: str, access_key_id: str | None) -> bool:
+        """Whether an IAM user key of the account is still within the account's
+        propagation delay (judged by the key's create date in moto's backend)."""
+        state = self.accounts.get(account_id)
+        if state is None or not state.propagation_seconds or state.propagation_since is None:
+            return False
+        key = iam_backends[account_id][PARTITION].access_keys.get(access_key_id or "")
+        if key is None or key.user_name is None:  # root keys, STS session keys
+            return False
+        created = as_utc(key.create_date)
+        if created < state.propagation_since:
+            return False
+        return utcnow() < created + timedelta(seconds=state.propagation_seconds)
+
 
 WORLD = World()
 
@@ -252,6 +297,20 @@ def wire_request() -> WireRequest | None:
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def as_utc(value: datetime) -> datetime:
+    """moto keeps naive UTC datetimes (create_date, last used); ours are aware."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def moto_time(value: datetime) -> datetime:
+    """An aware datetime as moto stores one: naive UTC."""
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def iso(value: datetime | None) -> str | None:
+    return None if value is None else as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def access_key_from_authorization(auth: str | None) -> str | None:
@@ -1307,6 +1366,69 @@ def set_region_hang(account_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return {"hang_seconds": dict(sorted(state.hang_seconds.items()))}
 
 
+def _days(body: dict[str, Any], name: str) -> timedelta:
+    value = body[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ControlError(400, f"{name} must be a number of days, 0 or more")
+    return timedelta(days=value)
+
+
+def _key_view(key: Any) -> dict[str, Any]:
+    used = key.last_used
+    return {
+        "access_key_id": key.access_key_id,
+        "user_name": key.user_name,
+        "status": key.status,
+        "create_date": iso(key.create_date),
+        "last_used_date": iso(used.timestamp) if used else None,
+        "last_used_service": used.service if used else "N/A",
+        "last_used_region": used.region if used else "N/A",
+    }
+
+
+def set_key_age(account_id: str, access_key_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """moto stamps every key with the moment it was created and no last use;
+    real accounts have keys created months ago and last used weeks ago
+    (ListAccessKeys CreateDate, GetAccessKeyLastUsed). Backdates both; a later
+    accepted request records a new last use, as on AWS."""
+    known_account(account_id)
+    key = iam_backends[account_id][PARTITION].access_keys.get(access_key_id)
+    if key is None:
+        raise ControlError(404, f"no access key {access_key_id} in account {account_id}")
+    now = utcnow().replace(microsecond=0)
+    created = now - _days(body, "age_days") if "age_days" in body else as_utc(key.create_date)
+    last_used = key.last_used
+    where = [name for name in ("last_used_service", "last_used_region") if name in body]
+    if "last_used_days_ago" in body and body["last_used_days_ago"] is not None:
+        service = body.get("last_used_service", "ses")
+        region = body.get("last_used_region", "us-east-1")
+        if not isinstance(service, str) or not service or not isinstance(region, str) or not region:
+            raise ControlError(400, "last_used_service and last_used_region must be names")
+        when = now - _days(body, "last_used_days_ago")
+        last_used = iam_models.AccessKeyLastUsed(timestamp=moto_time(when), service=service, region=region)
+    elif where:
+        raise ControlError(400, f"{', '.join(where)} needs a last_used_days_ago")
+    elif "last_used_days_ago" in body:  # null: never used
+        last_used = None
+    if last_used is not None and as_utc(last_used.timestamp) < created:
+        raise ControlError(400, "a key cannot be last used before it was created")
+    with WORLD.lock:
+        key.create_date = moto_time(created)
+        key.last_used = last_used
+        return _key_view(key)
+
+
+def set_propagation_delay(account_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    state = known_account(account_id)
+    seconds = body.get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+        raise ControlError(400, "seconds must be a number, 0 or more")
+    with WORLD.lock:
+        state.propagation_seconds = float(seconds)
+        state.propagation_since = utcnow() if seconds else None
+        return {"seconds": state.propagation_seconds, "keys_created_after": iso(state.propagation_since)}
+
+
 def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
     try:
         payload = json.loads(body) if body.strip() else {}
@@ -1327,9 +1449,12 @@ def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
                 "clock": set_clock,
                 "regions": set_region_enabled,
                 "hang": set_region_hang,
+                "propagation": set_propagation_delay,
             }.get(parts[2])
             if handler is not None:
                 return 200, handler(parts[1], payload)
+        if method == "POST" and len(parts) == 4 and parts[0] == "accounts" and parts[2] == "keys":
+            return 200, set_key_age(parts[1], parts[3], payload)
         return 404, {"error": f"no control endpoint {method} {path}"}
     except ControlError as error:
         return error.status, {"error": str(error)}
@@ -1407,6 +1532,25 @@ def missing_authentication(environ: dict[str, Any], wire: WireRequest) -> tuple[
     return None
 
 
+def key_not_yet_propagated(environ: dict[str, Any], wire: WireRequest) -> tuple[int, dict[str, str], str] | None:
+    """AWS IAM is eventually consistent: a key that CreateAccessKey just returned
+    is unknown to STS, IAM and SES for a while (typically 5-15 s), and requests
+    signed with it fail as with any unknown key: InvalidClientTokenId "The
+    security token included in the request is invalid." (UnrecognizedClientException
+    on rest-json services such as SES v2), HTTP 403. A tool that creates a key
+    must poll until it works, not sleep a fixed time. moto knows a key at once.
+    Here, with POST .../propagation {"seconds": N}, IAM user keys created from
+    then on (by the harness or by the tool under test, through CreateAccessKey)
+    are refused for N seconds after their create date; a key backdated with
+    POST .../keys/<id> is past its delay, as it would be on AWS."""
+    if wire.account_id is None:
+        return None
+    key_id = access_key_from_authorization(environ.get("HTTP_AUTHORIZATION"))
+    if not WORLD.key_propagating(wire.account_id, key_id):
+        return None
+    return early_error(environ, wire, invalid_client_token())
+
+
 def opt_in_region_disabled(environ: dict[str, Any], wire: WireRequest) -> tuple[int, dict[str, str], str] | None:
     """AWS: an opt-in region (launched after 2019-03-20) is disabled until the
     account enables it, and until then every request signed for it fails
@@ -1428,7 +1572,7 @@ def pre_dispatch_checks(environ: dict[str, Any], wire: WireRequest) -> tuple[int
     """Checks that run before moto sees a request, one function each, in order.
     Returns a response to send, or None to let moto handle the request."""
     hang_if_region_hangs(environ, wire)
-    for check in (missing_authentication, opt_in_region_disabled):
+    for check in (missing_authentication, key_not_yet_propagated, opt_in_region_disabled):
         early = check(environ, wire)
         if early is not None:
             return early

@@ -635,6 +635,36 @@ impl Account {
         assert_eq!(status, 200, "hang {region} {seconds} s: {body}");
     }
 
+    /// Backdates one of this account's IAM user keys, as real keys are old:
+    /// `ListAccessKeys` then shows it created `age_days` ago, and
+    /// `GetAccessKeyLastUsed` last used `last_used_days_ago` (by `ses` in
+    /// us-east-1, the emulator's default) or never (`None`). A later accepted
+    /// request records a new last use, as on AWS. Also ends the key's IAM
+    /// propagation delay, if any.
+    pub fn set_key_age(&self, key_id: &str, age_days: u32, last_used_days_ago: Option<u32>) {
+        let path = format!("/_ses_doctor/accounts/{}/keys/{key_id}", self.id);
+        let (status, body) = emulator().control(
+            "POST",
+            &path,
+            &json!({"age_days": age_days, "last_used_days_ago": last_used_days_ago}),
+        );
+        assert_eq!(
+            status, 200,
+            "key age {key_id} {age_days} days, last used {last_used_days_ago:?}: {body}"
+        );
+    }
+
+    /// IAM's eventual consistency: keys created from now on (through
+    /// `CreateAccessKey`, by the harness or by the tool) are refused for
+    /// `seconds` after their creation, with `InvalidClientTokenId` (query
+    /// services) or `UnrecognizedClientException` (SES v2), as unknown keys are.
+    /// Keys created before are unaffected; 0 turns the delay off.
+    pub fn set_propagation_delay(&self, seconds: u64) {
+        let path = format!("/_ses_doctor/accounts/{}/propagation", self.id);
+        let (status, body) = emulator().control("POST", &path, &json!({"seconds": seconds}));
+        assert_eq!(status, 200, "propagation {seconds} s: {body}");
+    }
+
     /// Environment for running the `ses-doctor` binary against this account with
     /// `keys`, isolated from the developer's own AWS configuration.
     pub fn cli_env(&self, keys: &Keys, region: &str) -> Vec<(String, String)> {

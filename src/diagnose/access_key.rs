@@ -1,0 +1,876 @@
+//! Step 4: the user's access keys. Activating an inactive key, creating a new one, retiring a
+//! spare one. These change credentials, so they are built never to leave the user worse off:
+//!
+//! - a new key is created only when there is somewhere to save it, and saved at once (if saving
+//!   fails the new key is deleted again, so no key exists whose secret nobody has);
+//! - a slot is freed only with consent (`--delete-old-key` under `--yes`), never the key in use;
+//! - the new key is proven (STS accepts it, then an SES call) before the old one may be retired,
+//!   and retiring is a separate, optional consent (`--deactivate-old-key` under `--yes`);
+//! - every outcome, including a half-way failure, says what state the account and files are in.
+
+use crate::aws_files::{self, FileKind, Updated};
+use crate::aws_setup::{AwsSetup, Clients};
+use crate::codes::Code;
+use crate::consent::{Consent, Decision};
+use crate::diagnose::identity::{self, Caller};
+use crate::exit::Failure;
+use crate::report::{Evidence, Finding, Fix, FixKind, FixStatus, Severity, Step, StepId};
+use crate::secret::{AccessKey, Secret};
+use crate::smtp_password;
+use aws_config::SdkConfig;
+use aws_sdk_iam::error::ProvideErrorMetadata;
+use aws_sdk_iam::types::StatusType;
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+/// Keys older than this should be rotated (AWS's and CIS's advice).
+pub const MAX_KEY_AGE_DAYS: i64 = 90;
+/// IAM allows two keys per user; inactive keys count.
+const KEYS_PER_USER: usize = 2;
+
+#[derive(Clone, Debug)]
+pub struct KeyInfo {
+    pub id: String,
+    pub active: bool,
+    pub created: Option<DateTime>,
+    pub last_used: Option<(DateTime, String, String)>,
+}
+
+impl KeyInfo {
+    fn age_days(&self, now: SystemTime) -> Option<i64> {
+        self.created
+            .map(|c| (DateTime::from(now).secs() - c.secs()) / 86_400)
+    }
+
+    fn describe(&self, in_use: Option<&str>, now: SystemTime) -> String {
+        let day = |d: &DateTime| {
+            d.fmt(Format::DateTime)
+                .map(|s| s[..10].to_owned())
+                .unwrap_or_default()
+        };
+        let created = match (&self.created, self.age_days(now)) {
+            (Some(c), Some(age)) => format!("created {} ({age} days ago)", day(c)),
+            _ => "creation date unknown".into(),
+        };
+        let used = match &self.last_used {
+            Some((when, service, region)) => {
+                format!("last used {} ({service}, {region})", day(when))
+            }
+            None => "never used".into(),
+        };
+        let marker = if in_use == Some(self.id.as_str()) {
+            " (in use)"
+        } else {
+            ""
+        };
+        format!(
+            "{}{marker}: {}, {created}, {used}",
+            self.id,
+            if self.active { "Active" } else { "Inactive" }
+        )
+    }
+}
+
+pub async fn list_keys(clients: &dyn Clients, user: &str) -> Result<Vec<KeyInfo>, String> {
+    let iam = clients.iam();
+    let out = iam
+        .list_access_keys()
+        .user_name(user)
+        .send()
+        .await
+        .map_err(|e| iam_error(&e))?;
+    let mut keys = Vec::new();
+    for m in out.access_key_metadata() {
+        let id = m.access_key_id().unwrap_or_default().to_owned();
+        let last_used = iam
+            .get_access_key_last_used()
+            .access_key_id(&id)
+            .send()
+            .await
+            .ok()
+            .and_then(|o| {
+                let u = o.access_key_last_used()?;
+                Some((
+                    *u.last_used_date()?,
+                    u.service_name().to_owned(),
+                    u.region().to_owned(),
+                ))
+            });
+        keys.push(KeyInfo {
+            active: m.status() == Some(&StatusType::Active),
+            created: m.create_date().copied(),
+            last_used,
+            id,
+        });
+    }
+    Ok(keys)
+}
+
+fn iam_error<E: ProvideErrorMetadata + std::error::Error + 'static>(e: &E) -> String {
+    match (e.code(), e.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => crate::exit::error_chain(e),
+    }
+}
+
+/// Where a new key is saved. Decided before any key is created.
+#[derive(Clone, Debug, Default)]
+pub struct SaveTarget {
+    pub credentials_file: PathBuf,
+    /// `--write-profile`, else the profile the credentials came from.
+    pub profile: Option<String>,
+    /// `--credentials-out FILE`: a new file, mode 0600.
+    pub credentials_out: Option<PathBuf>,
+}
+
+impl SaveTarget {
+    pub fn is_set(&self) -> bool {
+        self.profile.is_some() || self.credentials_out.is_some()
+    }
+
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(p) = &self.profile {
+            parts.push(format!(
+                "profile '{p}' in {}",
+                self.credentials_file.display()
+            ));
+        }
+        if let Some(f) = &self.credentials_out {
+            parts.push(f.display().to_string());
+        }
+        parts.join(" and ")
+    }
+}
+
+/// Shows a secret to the person once, on the terminal (never in a report).
+pub trait Reveal: Sync {
+    fn reveal(&self, label: &str, secret: &Secret);
+}
+
+pub struct KeyContext<'a> {
+    /// Credentials allowed to change IAM (admin, or the sending ones when they may).
+    pub iam: &'a dyn Clients,
+    pub setup: &'a AwsSetup,
+    pub consent: &'a Consent,
+    pub target: &'a SaveTarget,
+    /// For the SES call that proves a key, and for the SMTP password.
+    pub region: &'a str,
+    pub delete_old_key: bool,
+    pub deactivate_old_key: bool,
+    pub reveal: &'a dyn Reveal,
+}
+
+/// Credentials proven to work.
+pub struct Working {
+    pub key: AccessKey,
+    pub config: SdkConfig,
+    pub caller: Caller,
+}
+
+fn note(finding: &mut Finding, label: &str, value: impl Into<String>) {
+    finding.evidence.push(Evidence {
+        label: label.into(),
+        value: value.into(),
+    });
+}
+
+/// Polls STS until `key` is accepted: IAM takes seconds to spread a change (about 30 s at most).
+async fn wait_until_accepted(setup: &AwsSetup, key: &AccessKey) -> Option<(Working, Duration)> {
+    let config = setup.sdk_config(key).await;
+    let start = std::time::Instant::now();
+    for delay in [0u64, 1, 1, 2, 2, 3, 5, 8, 10] {
+        tokio::time::sleep(Duration::from_secs(delay)).await;
+        if let Ok((caller, _)) = identity::call(&config, crate::aws_setup::DEFAULT_REGION).await {
+            let working = Working {
+                key: key.clone(),
+                config,
+                caller,
+            };
+            return Some((working, start.elapsed()));
+        }
+    }
+    None
+}
+
+/// An SES call with the key: an answer, even AccessDenied, proves SES accepts it.
+async fn ses_answers(config: &SdkConfig, region: &str) -> Result<String, String> {
+    match config.sesv2(region).get_account().send().await {
+        Ok(_) => Ok(format!("SES in {region} answered GetAccount")),
+        Err(e) => match e.code() {
+            Some("AccessDeniedException") => Ok(format!(
+                "SES in {region} recognised the key (AccessDenied for GetAccount: the key is valid)"
+            )),
+            Some(code) => Err(format!("{code}: {}", e.message().unwrap_or_default())),
+            None => Err(crate::exit::error_chain(&e)),
+        },
+    }
+}
+
+/// Activates an inactive key (with consent), then waits until AWS accepts it.
+pub async fn activate(
+    ctx: &KeyContext<'_>,
+    finding: &mut Finding,
+    user: &str,
+    key: &AccessKey,
+) -> Result<Option<Working>, Failure> {
+    let mut fix = Fix {
+        kind: FixKind::Automatic,
+        description: format!("Activate the access key {} of {user}", key.id),
+        command: Some(format!(
+            "aws iam update-access-key --user-name {user} --access-key-id {} --status Active",
+            key.id
+        )),
+        status: FixStatus::Proposed,
+    };
+    // The automatic fix replaces the manual instruction step 1 gave.
+    finding.fixes.retain(|f| f.kind != FixKind::Manual);
+    let decision = ctx
+        .consent
+        .decide(&format!("Activate the access key {} of {user}?", key.id))?;
+    let mut working = None;
+    match decision {
+        Decision::Leave(status) => fix.status = status,
+        Decision::Apply => {
+            let result = ctx
+                .iam
+                .iam()
+                .update_access_key()
+                .user_name(user)
+                .access_key_id(&key.id)
+                .status(StatusType::Active)
+                .send()
+                .await;
+            match result {
+                Err(e) => {
+                    fix.status = FixStatus::Failed;
+                    note(finding, "fix failed", iam_error(&e));
+                }
+                Ok(_) => {
+                    fix.status = FixStatus::Applied;
+                    match wait_until_accepted(ctx.setup, key).await {
+                        Some((w, waited)) => {
+                            finding.resolved = true;
+                            note(finding, "after the fix", format!("AWS accepts the key (after {} s)", waited.as_secs()));
+                            working = Some(w);
+                        }
+                        None => note(
+                            finding,
+                            "after the fix",
+                            "the key is Active in IAM but AWS does not accept it yet: run ses-doctor again in a minute",
+                        ),
+                    }
+                }
+            }
+        }
+    }
+    finding.fixes.push(fix);
+    Ok(working)
+}
+
+/// Why a new key is being made: a repair is applied under `--yes`; a rotation of a working key is
+/// optional and needs `--rotate-key` there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    Repair,
+    Rotation { forced: bool },
+    NewUser,
+}
+
+/// Creates a new access key for `user`, saves it, and proves it. `finding` is the problem it
+/// solves; the fix and every state change are recorded on it.
+pub async fn create_key(
+    ctx: &KeyContext<'_>,
+    step: &mut Step,
+    finding: &mut Finding,
+    user: &str,
+    in_use: Option<&str>,
+    purpose: Purpose,
+) -> Result<Option<Working>, Failure> {
+    let mut fix = Fix {
+        kind: FixKind::Automatic,
+        description: format!(
+            "Create a new access key for {user} and save it in {}",
+            describe_target(ctx.target)
+        ),
+        command: Some(format!("aws iam create-access-key --user-name {user}")),
+        status: FixStatus::Proposed,
+    };
+    if purpose == Purpose::Repair {
+        finding.fixes.retain(|f| f.kind != FixKind::Manual);
+    }
+    if !ctx.target.is_set() {
+        // Never create a key that cannot be saved: its secret would be lost at once.
+        fix.description = format!(
+            "Create a new access key for {user} (give --write-profile NAME or --credentials-out FILE to say where to save it)"
+        );
+        finding.fixes.push(fix);
+        return Ok(None);
+    }
+    let question = format!(
+        "Create a new access key for {user} and save it in {}?",
+        describe_target(ctx.target)
+    );
+    let decision = match purpose {
+        Purpose::Repair => ctx.consent.decide(&question)?,
+        Purpose::Rotation { forced } => ctx.consent.decide_optional(&question, forced)?,
+        // Consent was given for the user and its key together.
+        Purpose::NewUser => Decision::Apply,
+    };
+    if let Decision::Leave(status) = decision {
+        fix.status = status;
+        finding.fixes.push(fix);
+        return Ok(None);
+    }
+
+    // A free slot: two keys is IAM's limit, and inactive keys count.
+    let keys = match list_keys(ctx.iam, user).await {
+        Ok(k) => k,
+        Err(e) => {
+            fix.status = FixStatus::Failed;
+            note(
+                finding,
+                "fix failed",
+                format!("cannot list the keys of {user}: {e}"),
+            );
+            finding.fixes.push(fix);
+            return Ok(None);
+        }
+    };
+    if keys.len() >= KEYS_PER_USER && !free_a_slot(ctx, step, user, &keys, in_use).await? {
+        fix.status = FixStatus::Proposed;
+        note(
+            finding,
+            "blocked",
+            format!("{user} already has two access keys (see access-key-limit)"),
+        );
+        finding.fixes.push(fix);
+        return Ok(None);
+    }
+
+    let created = ctx
+        .iam
+        .iam()
+        .create_access_key()
+        .user_name(user)
+        .send()
+        .await;
+    let new_key = match created {
+        Ok(out) => match out.access_key() {
+            Some(k) => AccessKey {
+                id: k.access_key_id().to_owned(),
+                secret: Secret::new(k.secret_access_key()),
+                session_token: None,
+            },
+            None => {
+                fix.status = FixStatus::Failed;
+                note(finding, "fix failed", "IAM returned no key");
+                finding.fixes.push(fix);
+                return Ok(None);
+            }
+        },
+        Err(e) => {
+            fix.status = FixStatus::Failed;
+            note(
+                finding,
+                "fix failed",
+                format!("CreateAccessKey: {}", iam_error(&e)),
+            );
+            finding.fixes.push(fix);
+            return Ok(None);
+        }
+    };
+
+    // Saved before anything else can fail.
+    match save(ctx.target, &new_key, ctx.region) {
+        Ok(saved) => note(
+            finding,
+            "new key",
+            format!("{} created for {user}, saved in {saved}", new_key.id),
+        ),
+        Err(e) => {
+            // Unsaved, the key's secret is lost the moment this process ends: take it back.
+            let deleted = ctx
+                .iam
+                .iam()
+                .delete_access_key()
+                .user_name(user)
+                .access_key_id(&new_key.id)
+                .send()
+                .await;
+            fix.status = FixStatus::Failed;
+            let state = match deleted {
+                Ok(_) => format!("the new key {} could not be saved ({e}) and was deleted again; nothing changed", new_key.id),
+                Err(d) => format!(
+                    "the new key {} could not be saved ({e}) and could not be deleted ({}): delete it in the IAM console",
+                    new_key.id,
+                    iam_error(&d)
+                ),
+            };
+            note(finding, "state", state);
+            finding.fixes.push(fix);
+            return Ok(None);
+        }
+    }
+    fix.status = FixStatus::Applied;
+    let working = match wait_until_accepted(ctx.setup, &new_key).await {
+        Some((w, waited)) => {
+            note(
+                finding,
+                "accepted",
+                format!("AWS accepts the new key (after {} s)", waited.as_secs()),
+            );
+            w
+        }
+        None => {
+            note(
+                finding,
+                "state",
+                format!(
+                    "the new key {} is saved in {} but AWS has not accepted it yet (IAM can take a minute); the old key is untouched. Next: run ses-doctor again",
+                    new_key.id,
+                    describe_target(ctx.target)
+                ),
+            );
+            finding.fixes.push(fix);
+            return Ok(None);
+        }
+    };
+    match ses_answers(&working.config, ctx.region).await {
+        Ok(said) => note(finding, "proven", said),
+        Err(e) => note(
+            finding,
+            "SES call",
+            format!("SES did not accept the new key yet: {e}"),
+        ),
+    }
+    finding.resolved = true;
+    finding.fixes.push(fix);
+    offer_reveal(ctx, &new_key)?;
+    Ok(Some(working))
+}
+
+fn describe_target(target: &SaveTarget) -> String {
+    if target.is_set() {
+        target.describe()
+    } else {
+        "(nowhere yet)".into()
+    }
+}
+
+/// Writes the new key where the user asked. Returns a description of where it went.
+fn save(target: &SaveTarget, key: &AccessKey, region: &str) -> Result<String, String> {
+    let mut places = Vec::new();
+    if let Some(profile) = &target.profile {
+        let file = &target.credentials_file;
+        let updated = aws_files::update(file, Some(0o600), |text| {
+            let text = aws_files::set_property(
+                text,
+                FileKind::Credentials,
+                profile,
+                "aws_access_key_id",
+                &key.id,
+            );
+            let text = aws_files::set_property(
+                &text,
+                FileKind::Credentials,
+                profile,
+                "aws_secret_access_key",
+                key.secret.expose(),
+            );
+            // A session token left from temporary keys would make AWS reject the new key.
+            aws_files::remove_property(&text, FileKind::Credentials, profile, "aws_session_token")
+        })
+        .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        let backup = match updated {
+            Updated::Written { backup: Some(b) } => {
+                format!("; the previous file is kept as {}", b.display())
+            }
+            _ => String::new(),
+        };
+        places.push(format!("profile '{profile}' in {}{backup}", file.display()));
+    }
+    if let Some(out) = &target.credentials_out {
+        write_credentials_out(out, key, region)
+            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        places.push(out.display().to_string());
+    }
+    Ok(places.join(" and "))
+}
+
+/// `--credentials-out`: a new file (never an existing one), mode 0600, in the credentials-file
+/// format, with the SMTP password for the region as a comment-free extra key.
+fn write_credentials_out(
+    path: &std::path::Path,
+    key: &AccessKey,
+    region: &str,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    let smtp = smtp_password::derive(&key.secret, region);
+    write!(
+        file,
+        "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n# SES SMTP user name: the access key ID; SMTP password for {region}:\nses_smtp_password_{} = {}\n",
+        key.id,
+        key.secret.expose(),
+        region.replace('-', "_"),
+        smtp.expose()
+    )?;
+    file.sync_all()
+}
+
+/// On a terminal, the person may see the new secret once (to paste it into the mailer), and the
+/// SMTP password derived for the region.
+fn offer_reveal(ctx: &KeyContext<'_>, key: &AccessKey) -> Result<(), Failure> {
+    if ctx
+        .consent
+        .ask("Show the new secret access key once, to paste into the mailer?")?
+    {
+        ctx.reveal
+            .reveal(&format!("Secret access key for {}", key.id), &key.secret);
+    }
+    if ctx.consent.ask(&format!(
+        "Show the SES SMTP password for {} (for mailers that use SMTP)?",
+        ctx.region
+    ))? {
+        let smtp = smtp_password::derive(&key.secret, ctx.region);
+        ctx.reveal.reveal(
+            &format!("SMTP password for {} (user name {})", ctx.region, key.id),
+            &smtp,
+        );
+    }
+    Ok(())
+}
+
+/// Two keys already: delete one, never the one in use, with consent. Returns whether a slot is
+/// free now. Adds an `access-key-limit` finding saying what happened.
+async fn free_a_slot(
+    ctx: &KeyContext<'_>,
+    step: &mut Step,
+    user: &str,
+    keys: &[KeyInfo],
+    in_use: Option<&str>,
+) -> Result<bool, Failure> {
+    let now = SystemTime::now();
+    let mut candidates: Vec<&KeyInfo> = keys
+        .iter()
+        .filter(|k| Some(k.id.as_str()) != in_use)
+        .collect();
+    // Inactive first, then the least recently used.
+    candidates.sort_by_key(|k| {
+        (
+            k.active,
+            k.last_used
+                .as_ref()
+                .map(|(d, _, _)| d.secs())
+                .unwrap_or(i64::MIN),
+        )
+    });
+    let mut finding = Finding::new(
+        Code::AccessKeyLimit,
+        Severity::Error,
+        format!("{user} already has two access keys, so a new one needs a free slot"),
+    )
+    .explain(
+        "IAM allows two access keys per user, inactive ones included. One of them must be \
+         deleted before a new key can be created. The key in use is never proposed.",
+    );
+    for k in keys {
+        finding = finding.evidence("key", k.describe(in_use, now));
+    }
+    let Some(first) = candidates.first() else {
+        step.push(finding);
+        return Ok(false);
+    };
+    let items: Vec<String> = candidates.iter().map(|k| k.describe(in_use, now)).collect();
+    let index = ctx
+        .consent
+        .choose("Which key should be deleted to make room?", &items, 0)?;
+    let victim = candidates.get(index).copied().unwrap_or(first);
+    let mut fix = Fix {
+        kind: FixKind::Automatic,
+        description: format!("Delete the access key {} of {user}", victim.id),
+        command: Some(format!(
+            "aws iam delete-access-key --user-name {user} --access-key-id {}",
+            victim.id
+        )),
+        status: FixStatus::Proposed,
+    };
+    // A deletion is never a default: under --yes it needs its own flag.
+    let decision = ctx.consent.decide_optional(
+        &format!(
+            "Delete the access key {} of {user}? This cannot be undone.",
+            victim.id
+        ),
+        ctx.delete_old_key,
+    )?;
+    let freed = match decision {
+        Decision::Leave(status) => {
+            fix.status = status;
+            if status == FixStatus::Proposed {
+                finding.explanation.push_str(
+                    " Nothing was deleted: run again with --delete-old-key to delete the key \
+                     proposed below, or delete a key yourself.",
+                );
+            }
+            false
+        }
+        Decision::Apply => {
+            let result = ctx
+                .iam
+                .iam()
+                .delete_access_key()
+                .user_name(user)
+                .access_key_id(&victim.id)
+                .send()
+                .await;
+            match result {
+                Ok(_) => {
+                    fix.status = FixStatus::Applied;
+                    finding.resolved = true;
+                    true
+                }
+                Err(e) => {
+                    fix.status = FixStatus::Failed;
+                    finding = finding.evidence("fix failed", iam_error(&e));
+                    false
+                }
+            }
+        }
+    };
+    finding.fixes.push(fix);
+    step.push(finding);
+    Ok(freed)
+}
+
+pub struct HygieneInput<'a> {
+    pub ctx: &'a KeyContext<'a>,
+    pub user: &'a str,
+    pub in_use: &'a str,
+    /// `--rotate-key`: rotate the key in use even if it is recent.
+    pub rotate: bool,
+}
+
+/// The keys of a working user: age, spare active keys, the limit. Returns new credentials when
+/// the key in use was rotated.
+pub async fn check_keys(
+    step: &mut Step,
+    input: HygieneInput<'_>,
+) -> Result<Option<Working>, Failure> {
+    let ctx = input.ctx;
+    let now = SystemTime::now();
+    let keys = match list_keys(ctx.iam, input.user).await {
+        Ok(k) => k,
+        Err(e) => {
+            step.push(
+                Finding::new(
+                    Code::InsufficientAccess,
+                    Severity::Info,
+                    format!("The access keys of {} could not be listed", input.user),
+                )
+                .explain("Run with --admin-profile to check their age and status.")
+                .evidence("IAM said", e),
+            );
+            return Ok(None);
+        }
+    };
+    let mut working = None;
+    let current = keys.iter().find(|k| k.id == input.in_use);
+    let old = current
+        .and_then(|k| k.age_days(now))
+        .filter(|d| *d > MAX_KEY_AGE_DAYS);
+    if old.is_some() || input.rotate {
+        let mut finding = match old {
+            Some(days) => Finding::new(
+                Code::AccessKeyOld,
+                Severity::Warning,
+                format!("The access key in use is {days} days old"),
+            )
+            .explain(
+                "AWS advises rotating access keys at least every 90 days: create a new key, put \
+                 it in the mailer, test it, then deactivate the old one. ses-doctor does all but \
+                 the mailer part (with --rotate-key under --yes).",
+            ),
+            None => Finding::new(
+                Code::AccessKeyOk,
+                Severity::Pass,
+                format!("The access key in use is recent; rotating it as asked (--rotate-key)"),
+            ),
+        };
+        if let Some(k) = current {
+            finding = finding.evidence("key", k.describe(Some(input.in_use), now));
+        }
+        working = create_key(
+            ctx,
+            step,
+            &mut finding,
+            input.user,
+            Some(input.in_use),
+            Purpose::Rotation {
+                forced: input.rotate,
+            },
+        )
+        .await?;
+        step.push(finding);
+    }
+    // After a rotation the previous key is the spare one.
+    let in_use = working
+        .as_ref()
+        .map(|w| w.key.id.clone())
+        .unwrap_or_else(|| input.in_use.to_owned());
+    let keys = if working.is_some() {
+        list_keys(ctx.iam, input.user).await.unwrap_or(keys)
+    } else {
+        keys
+    };
+    for spare in keys.iter().filter(|k| k.active && k.id != in_use) {
+        step.push(retire(ctx, input.user, spare, &in_use, now).await?);
+    }
+    if step.findings.is_empty() {
+        let mut f = Finding::new(
+            Code::AccessKeyOk,
+            Severity::Pass,
+            "The key in use is active and less than 90 days old; no spare key is active",
+        );
+        for k in &keys {
+            f = f.evidence("key", k.describe(Some(&in_use), now));
+        }
+        step.push(f);
+    }
+    Ok(working)
+}
+
+/// Another active key the mailer does not use: after a rotation, the old key. Deactivating it is
+/// optional and reversible (`--deactivate-old-key` under `--yes`).
+async fn retire(
+    ctx: &KeyContext<'_>,
+    user: &str,
+    spare: &KeyInfo,
+    in_use: &str,
+    now: SystemTime,
+) -> Result<Finding, Failure> {
+    let mut finding = Finding::new(
+        Code::AccessKeyUnused,
+        Severity::Warning,
+        format!(
+            "{user} has another active access key, {}, that this mailer does not use",
+            spare.id
+        ),
+    )
+    .explain(
+        "A second active key is often the old one left after a rotation, or one forgotten on \
+         another machine. If nothing uses it, deactivate it (it can be activated again), and \
+         delete it once you are sure.",
+    )
+    .evidence("spare key", spare.describe(Some(in_use), now));
+    let mut fix = Fix {
+        kind: FixKind::Automatic,
+        description: format!("Deactivate the access key {} of {user}", spare.id),
+        command: Some(format!(
+            "aws iam update-access-key --user-name {user} --access-key-id {} --status Inactive",
+            spare.id
+        )),
+        status: FixStatus::Proposed,
+    };
+    let decision = ctx.consent.decide_optional(
+        &format!(
+            "Deactivate the access key {} of {user} (it can be activated again)?",
+            spare.id
+        ),
+        ctx.deactivate_old_key,
+    )?;
+    match decision {
+        Decision::Leave(status) => fix.status = status,
+        Decision::Apply => {
+            let result = ctx
+                .iam
+                .iam()
+                .update_access_key()
+                .user_name(user)
+                .access_key_id(&spare.id)
+                .status(StatusType::Inactive)
+                .send()
+                .await;
+            match result {
+                Ok(_) => {
+                    fix.status = FixStatus::Applied;
+                    finding.resolved = true;
+                }
+                Err(e) => {
+                    fix.status = FixStatus::Failed;
+                    finding = finding.evidence("fix failed", iam_error(&e));
+                }
+            }
+        }
+    }
+    finding.fixes.push(fix);
+    Ok(finding)
+}
+
+pub fn new_step() -> Step {
+    Step::new(StepId::AccessKey)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_descriptions() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let k = KeyInfo {
+            id: "AKIAEXAMPLE".into(),
+            active: true,
+            created: Some(DateTime::from_secs(1_800_000_000 - 120 * 86_400)),
+            last_used: Some((
+                DateTime::from_secs(1_799_000_000),
+                "ses".into(),
+                "eu-west-1".into(),
+            )),
+        };
+        assert_eq!(k.age_days(now), Some(120));
+        let text = k.describe(Some("AKIAEXAMPLE"), now);
+        assert!(
+            text.starts_with(
+                "AKIAEXAMPLE (in use): Active, created 2026-09-17 (120 days ago), last used"
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with("(ses, eu-west-1)"), "{text}");
+    }
+
+    #[test]
+    fn credentials_out_is_new_private_and_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new-key.ini");
+        let key = AccessKey {
+            id: "AKIAIOSFODNN7EXAMPLE".into(),
+            secret: Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            session_token: None,
+        };
+        write_credentials_out(&path, &key, "eu-west-1").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
+        assert!(text.contains("ses_smtp_password_eu_west_1 = B"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        // Never over an existing file.
+        assert!(write_credentials_out(&path, &key, "eu-west-1").is_err());
+    }
+}
