@@ -704,7 +704,7 @@ pub async fn check_keys(
             None => Finding::new(
                 Code::AccessKeyOk,
                 Severity::Pass,
-                format!("The access key in use is recent; rotating it as asked (--rotate-key)"),
+                "The access key in use is recent; rotating it as asked (--rotate-key)",
             ),
         };
         if let Some(k) = current {
