@@ -329,6 +329,46 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_updates_are_serialised_by_the_lock() {
+        // Each writer reads the counter and writes it back plus one; without the lock, writers
+        // would overwrite each other's increments.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..25 {
+                        update(&path, Some(0o600), |text| {
+                            let n: u32 = get_property(text, FileKind::Credentials, "c", "n")
+                                .map(|v| v.parse().unwrap())
+                                .unwrap_or(0);
+                            // Widen the window between read and write.
+                            std::thread::yield_now();
+                            set_property(
+                                text,
+                                FileKind::Credentials,
+                                "c",
+                                "n",
+                                &(n + 1).to_string(),
+                            )
+                        })
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            get_property(&text, FileKind::Credentials, "c", "n"),
+            Some("200")
+        );
+    }
+
+    #[test]
     fn headers_of_the_two_files() {
         assert_eq!(
             header_names("[profile  mailer ]", FileKind::Config, "mailer"),

@@ -64,29 +64,42 @@ pub struct IdentityOutcome {
 
 pub async fn check(input: IdentityInput<'_>) -> IdentityOutcome {
     let mut step = Step::new(StepId::Identity);
-    let caller = match call(input.sending, DEFAULT_REGION).await {
-        Ok((caller, date)) => {
-            if let Some(f) = skew_finding(date.as_deref(), SystemTime::now(), true) {
-                step.push(f);
+    let mut propagated_after: Option<std::time::Duration> = None;
+    let caller = 'found: {
+        match call(input.sending, DEFAULT_REGION).await {
+            Ok((caller, date)) => {
+                if let Some(f) = skew_finding(date.as_deref(), SystemTime::now(), true) {
+                    step.push(f);
+                }
+                caller
             }
-            caller
-        }
-        Err(failure) => {
-            let mut key_owner = None;
-            let mut finding = classify(&failure, input.key_id, SystemTime::now());
-            if let Failure::Unreachable(msg) = &failure {
-                step.mark_incomplete(format!("STS could not be reached: {msg}"));
-            } else if let Some(admin) = input.admin {
-                let (pinned, owner) = pin_with_admin(admin, input.key_id, finding).await;
-                finding = pinned;
-                key_owner = owner;
+            Err(failure) => {
+                let mut key_owner = None;
+                let mut finding = classify(&failure, input.key_id, SystemTime::now());
+                if let Failure::Unreachable(msg) = &failure {
+                    step.mark_incomplete(format!("STS could not be reached: {msg}"));
+                } else if let Some(admin) = input.admin {
+                    let pinned = pin_with_admin(admin, input.key_id, finding).await;
+                    // IAM has the key, active, but STS does not know it yet: a new key that IAM has
+                    // not finished spreading. Wait for it (bounded) instead of calling it unknown.
+                    if pinned.finding.code == Code::AccessKeyUnknown
+                        && pinned.status.as_deref() == Some("Active")
+                    {
+                        if let Some((caller, waited)) = wait_for_propagation(input.sending).await {
+                            propagated_after = Some(waited);
+                            break 'found caller;
+                        }
+                    }
+                    finding = pinned.finding;
+                    key_owner = pinned.owner;
+                }
+                step.push(finding);
+                return IdentityOutcome {
+                    step,
+                    caller: None,
+                    key_owner,
+                };
             }
-            step.push(finding);
-            return IdentityOutcome {
-                step,
-                caller: None,
-                key_owner,
-            };
         }
     };
 
@@ -103,6 +116,17 @@ pub async fn check(input: IdentityInput<'_>) -> IdentityOutcome {
             .evidence("caller", &caller.arn)
             .evidence("account", &caller.account),
         );
+        if let Some(waited) = propagated_after {
+            if let Some(f) = step.findings.last_mut() {
+                f.evidence.push(crate::report::Evidence {
+                    label: "accepted after".into(),
+                    value: format!(
+                        "{} s: the key is new, and IAM takes seconds to spread it",
+                        waited.as_secs()
+                    ),
+                });
+            }
+        }
     }
 
     if let Some(admin) = input.admin {
@@ -179,6 +203,18 @@ pub(crate) async fn call(
         )),
         Err(e) => Err(Failure::from_sdk(&e)),
     }
+}
+
+/// Polls STS with the same credentials for up to about 30 s.
+async fn wait_for_propagation(clients: &dyn Clients) -> Option<(Caller, std::time::Duration)> {
+    let start = std::time::Instant::now();
+    for delay in [1u64, 1, 2, 2, 3, 5, 8, 8] {
+        tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
+        if let Ok((caller, _)) = call(clients, DEFAULT_REGION).await {
+            return Some((caller, start.elapsed()));
+        }
+    }
+    None
 }
 
 /// Records the `Date` header of the response, which is AWS's clock.
@@ -437,22 +473,36 @@ fn admin_failed(failure: &Failure) -> Finding {
 
 /// With admin credentials, turn "AWS does not accept this key" into the precise cause: which
 /// account owns it, whether it was deleted, whether it is inactive.
-async fn pin_with_admin(
-    admin: &dyn Clients,
-    key_id: &str,
+/// What admin credentials found out about a rejected key.
+struct Pinned {
     finding: Finding,
-) -> (Finding, Option<String>) {
+    owner: Option<String>,
+    /// The key's status in IAM (Active, Inactive), when found.
+    status: Option<String>,
+}
+
+impl Pinned {
+    fn only(finding: Finding) -> Self {
+        Pinned {
+            finding,
+            owner: None,
+            status: None,
+        }
+    }
+}
+
+async fn pin_with_admin(admin: &dyn Clients, key_id: &str, finding: Finding) -> Pinned {
     if !matches!(
         finding.code,
         Code::AccessKeyUnknown | Code::SignatureMismatch
     ) {
-        return (finding, None);
+        return Pinned::only(finding);
     }
     let admin_account = match call(admin, DEFAULT_REGION).await {
         Ok((caller, _)) => caller.account,
         Err(failure) => {
             let note = admin_failed(&failure);
-            return (finding.evidence("admin check", note.title), None);
+            return Pinned::only(finding.evidence("admin check", note.title));
         }
     };
     let owner = admin
@@ -465,7 +515,7 @@ async fn pin_with_admin(
         if let Some(owner) = info.account().filter(|a| *a != admin_account) {
             let f = other_account(key_id, owner, &admin_account)
                 .evidence("AWS said (sending key)", original_said(&finding));
-            return (f, None);
+            return Pinned::only(f);
         }
     }
 
@@ -480,24 +530,22 @@ async fn pin_with_admin(
         Err(e) => {
             let code = e.code().unwrap_or_default();
             if code == "NoSuchEntity" && finding.code == Code::AccessKeyUnknown {
-                return (
+                return Pinned::only(
                     finding.evidence(
                         "IAM",
                     format!(
                         "account {admin_account} has no access key {key_id}: it was deleted or the ID is mistyped"
                     ),
                     ),
-                    None,
                 );
             }
-            return (
+            return Pinned::only(
                 finding.evidence("IAM", format!("could not look the key up: {code}")),
-                None,
             );
         }
     };
     let Some(user) = user else {
-        return (finding, None);
+        return Pinned::only(finding);
     };
     let keys = iam.list_access_keys().user_name(&user).send().await;
     let status = keys.ok().and_then(|k| {
@@ -534,7 +582,11 @@ async fn pin_with_admin(
             .evidence("IAM", format!("the key's status is {other}")),
         None => finding.evidence("user", &user),
     };
-    (pinned, Some(user))
+    Pinned {
+        finding: pinned,
+        owner: Some(user),
+        status,
+    }
 }
 
 fn original_said(finding: &Finding) -> String {

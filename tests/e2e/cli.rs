@@ -325,7 +325,12 @@ impl SesDoctor {
         self
     }
 
-    pub fn run(mut self) -> Output {
+    pub fn run(self) -> Output {
+        self.spawn().wait()
+    }
+
+    /// Starts the process and returns at once (to kill it half-way, or run several at a time).
+    pub fn spawn(mut self) -> Running {
         self.cmd
             .stdin(if self.stdin.is_some() {
                 Stdio::piped()
@@ -350,39 +355,67 @@ impl SesDoctor {
             let mut buf = Vec::new();
             std::io::Read::read_to_end(&mut stderr, &mut buf).map(|_| buf)
         });
-        let started = std::time::Instant::now();
+        Running {
+            child,
+            out_reader,
+            err_reader,
+            secrets: self.secrets,
+            deadline: self.deadline,
+            started: std::time::Instant::now(),
+        }
+    }
+}
+
+type Reader = std::thread::JoinHandle<std::io::Result<Vec<u8>>>;
+
+/// A `ses-doctor` process under way.
+pub struct Running {
+    child: std::process::Child,
+    out_reader: Reader,
+    err_reader: Reader,
+    secrets: Vec<String>,
+    deadline: std::time::Duration,
+    started: std::time::Instant,
+}
+
+impl Running {
+    /// SIGKILL: no chance to clean up, as when a machine loses power.
+    pub fn kill(mut self) -> Output {
+        let _ = self.child.kill();
+        self.finish(true)
+    }
+
+    pub fn wait(self) -> Output {
+        self.finish(false)
+    }
+
+    fn finish(mut self, killed: bool) -> Output {
         let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for ses-doctor") {
+            if let Some(status) = self.child.try_wait().expect("wait for ses-doctor") {
                 break status;
             }
-            if started.elapsed() > self.deadline {
-                let _ = child.kill();
-                let _ = child.wait();
+            if self.started.elapsed() > self.deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
                 panic!("ses-doctor did not finish within {:?}", self.deadline);
             }
             std::thread::sleep(std::time::Duration::from_millis(20));
         };
-        let out = std::process::Output {
-            status,
-            stdout: out_reader.join().unwrap().expect("read stdout"),
-            stderr: err_reader.join().unwrap().expect("read stderr"),
-        };
         let output = Output {
-            code: out
-                .status
-                .code()
-                .expect("ses-doctor exited, not killed by a signal"),
-            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+            code: if killed {
+                status.code().unwrap_or(-9)
+            } else {
+                status
+                    .code()
+                    .expect("ses-doctor exited, not killed by a signal")
+            },
+            stdout: String::from_utf8(self.out_reader.join().unwrap().expect("read stdout"))
+                .expect("stdout is UTF-8"),
+            stderr: String::from_utf8(self.err_reader.join().unwrap().expect("read stderr"))
+                .expect("stderr is UTF-8"),
         };
         for secret in &self.secrets {
-            // A secret must not leak whole, nor in a recognisable part (e.g. all but a char).
-            let probe = &secret[..secret.len().min(16)];
-            assert!(
-                !output.stdout.contains(probe) && !output.stderr.contains(probe),
-                "a secret appears in the output:\n{}",
-                output.both()
-            );
+            output.assert_no_secret(secret);
         }
         output
     }
@@ -408,6 +441,16 @@ impl Output {
             "summary.exit_code is the exit code"
         );
         report
+    }
+
+    /// A secret must not appear whole, nor a recognisable part of it (e.g. all but a char).
+    pub fn assert_no_secret(&self, secret: &str) {
+        let probe = &secret[..secret.len().min(16)];
+        assert!(
+            !self.stdout.contains(probe) && !self.stderr.contains(probe),
+            "a secret appears in the output:\n{}",
+            self.both()
+        );
     }
 
     pub fn assert_code(&self, code: i32) -> &Self {

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod access_key;
 mod bad_input;
 mod cli;
 mod contract;
