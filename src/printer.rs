@@ -78,6 +78,10 @@ impl Printer {
 }
 
 impl crate::diagnose::access_key::Reveal for Printer {
+    fn can_reveal(&self) -> bool {
+        self.format == OutputFormat::Human
+    }
+
     /// Only ever called on a terminal, after the person asked: to stderr, so a report piped to a
     /// file never holds it. Masked first under GitHub Actions.
     fn reveal(&self, label: &str, secret: &Secret) {

@@ -148,6 +148,8 @@ impl SaveTarget {
 
 /// Shows a secret to the person once, on the terminal (never in a report).
 pub trait Reveal: Sync {
+    /// False for machine output (`--output json`): secrets are then only saved, never shown.
+    fn can_reveal(&self) -> bool;
     fn reveal(&self, label: &str, secret: &Secret);
 }
 
@@ -532,6 +534,9 @@ fn write_credentials_out(
 /// On a terminal, the person may see the new secret once (to paste it into the mailer), and the
 /// SMTP password derived for the region.
 fn offer_reveal(ctx: &KeyContext<'_>, key: &AccessKey) -> Result<(), Failure> {
+    if !ctx.reveal.can_reveal() {
+        return Ok(());
+    }
     if ctx
         .consent
         .ask("Show the new secret access key once, to paste into the mailer?")?
@@ -847,6 +852,88 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("(ses, eu-west-1)"), "{text}");
+    }
+
+    #[derive(Default)]
+    struct Recorder {
+        allowed: bool,
+        shown: std::sync::Mutex<Vec<(String, String)>>,
+    }
+
+    impl Reveal for Recorder {
+        fn can_reveal(&self) -> bool {
+            self.allowed
+        }
+        fn reveal(&self, label: &str, secret: &Secret) {
+            self.shown
+                .lock()
+                .unwrap()
+                .push((label.to_owned(), secret.expose().to_owned()));
+        }
+    }
+
+    fn reveal_with(answers: Vec<crate::consent::scripted::Answer>, recorder: &Recorder) {
+        use crate::consent::{scripted::Scripted, Consent, Mode};
+        let consent = Consent::new(Mode::Ask, Box::new(Scripted::new(answers)));
+        let setup = AwsSetup::new(None, None, Duration::from_secs(1)).unwrap();
+        let config = SdkConfig::builder().build();
+        let target = SaveTarget::default();
+        let ctx = KeyContext {
+            iam: &config,
+            setup: &setup,
+            consent: &consent,
+            target: &target,
+            region: "eu-west-1",
+            delete_old_key: false,
+            deactivate_old_key: false,
+            reveal: recorder,
+        };
+        let key = AccessKey {
+            id: "AKIAIOSFODNN7EXAMPLE".into(),
+            secret: Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            session_token: None,
+        };
+        offer_reveal(&ctx, &key).unwrap();
+    }
+
+    #[test]
+    fn the_new_secret_is_shown_only_when_the_person_says_so() {
+        use crate::consent::scripted::Answer;
+        let recorder = Recorder {
+            allowed: true,
+            ..Default::default()
+        };
+        reveal_with(
+            vec![Answer::Confirm(true), Answer::Confirm(false)],
+            &recorder,
+        );
+        let shown = recorder.shown.lock().unwrap().clone();
+        assert_eq!(
+            shown,
+            vec![(
+                "Secret access key for AKIAIOSFODNN7EXAMPLE".to_owned(),
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".to_owned()
+            )]
+        );
+        let recorder = Recorder {
+            allowed: true,
+            ..Default::default()
+        };
+        reveal_with(
+            vec![Answer::Confirm(false), Answer::Confirm(true)],
+            &recorder,
+        );
+        let shown = recorder.shown.lock().unwrap().clone();
+        assert_eq!(shown.len(), 1);
+        assert_eq!(
+            shown[0].0,
+            "SMTP password for eu-west-1 (user name AKIAIOSFODNN7EXAMPLE)"
+        );
+        assert!(shown[0].1.starts_with('B') && shown[0].1.len() == 44);
+        // JSON output: nothing is asked (the script is empty) and nothing shown.
+        let recorder = Recorder::default();
+        reveal_with(vec![], &recorder);
+        assert!(recorder.shown.lock().unwrap().is_empty());
     }
 
     #[test]

@@ -608,7 +608,11 @@ async fn interrupted_rotation_is_finished_by_a_second_run() {
     let valid = report.finding("credentials-valid");
     assert!(valid.evidence("caller").ends_with("user/mailer"));
     // It waited for IAM rather than calling the new key unknown.
-    assert!(valid.evidence("accepted after").contains("the key is new"), "{}", valid.all_evidence());
+    assert!(
+        valid.evidence("accepted after").contains("the key is new"),
+        "{}",
+        valid.all_evidence()
+    );
     assert!(report.finding("access-key-unused").resolved);
     let mut expected = vec![
         (keys.access_key_id.clone(), "Inactive".to_owned()),
