@@ -125,6 +125,46 @@ pub struct DiagnoseArgs {
     /// Use an existing IAM user of --user-name instead of refusing it
     #[arg(long)]
     pub reuse_user: bool,
+    /// How the test email is sent: the SES API, or SMTP as a mailer does
+    #[arg(long, value_enum, default_value_t = ViaArg::Api)]
+    pub via: ViaArg,
+    /// Recipient of the test email (the default works in the sandbox and delivers nothing)
+    #[arg(
+        long,
+        value_name = "ADDRESS",
+        default_value = "success@simulator.amazonses.com"
+    )]
+    pub to: String,
+    /// Do not send the test email
+    #[arg(long)]
+    pub no_send: bool,
+    /// SMTP port at SES's endpoint: 587, 25 or 2587 (STARTTLS), 465 or 2465 (TLS wrapper)
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub smtp_port: Option<u16>,
+    /// Another SMTP server (a test server, a private relay) instead of SES's endpoint
+    #[arg(long, value_name = "HOST:PORT")]
+    pub smtp_endpoint: Option<String>,
+    /// TLS mode at the SMTP server; default: from the port (465 and 2465 are TLS wrapper)
+    #[arg(long, value_enum)]
+    pub smtp_tls: Option<SmtpTlsArg>,
+    /// A PEM certificate of a CA to trust for the SMTP server, besides the system's
+    #[arg(long, value_name = "FILE")]
+    pub smtp_ca_file: Option<std::path::PathBuf>,
+    /// The mailer's SMTP user name; its password is read from SES_DOCTOR_SMTP_PASSWORD, stdin or a hidden prompt
+    #[arg(long, value_name = "AKIA...")]
+    pub smtp_username: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ViaArg {
+    Api,
+    Smtp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SmtpTlsArg {
+    Starttls,
+    Wrapper,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

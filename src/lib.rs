@@ -16,4 +16,5 @@ pub mod report;
 pub mod run;
 pub mod secret;
 pub mod secret_input;
+pub mod smtp_client;
 pub mod smtp_password;

@@ -1,15 +1,19 @@
 //! Arguments → configuration → execution → exit code.
 
 use crate::aws_setup::{self, AwsSetup};
-use crate::cli::{Cli, Command, DiagnoseArgs, OutputFormat, PolicyArg, SmtpPasswordArgs};
+use crate::cli::{
+    Cli, Command, DiagnoseArgs, OutputFormat, PolicyArg, SmtpPasswordArgs, SmtpTlsArg, ViaArg,
+};
 use crate::consent::{Consent, Mode, TerminalPrompter};
 use crate::credentials::{Environment, PastedKey, Resolver};
 use crate::diagnose::permissions::PolicyChoice;
 use crate::diagnose::region::regions_to_scan;
+use crate::diagnose::test_email::{SmtpOptions, TestEmailOptions, Via};
 use crate::diagnose::{self, local, Diagnosis, KeyOptions};
 use crate::exit::{ExitCode, Failure};
 use crate::printer::Printer;
 use crate::secret::AccessKey;
+use crate::smtp_client::TlsMode;
 use crate::{regions, secret_input, smtp_password};
 use clap::Parser;
 use std::time::Duration;
@@ -134,6 +138,7 @@ async fn diagnose(cli: &Cli, args: &DiagnoseArgs, printer: &Printer) -> anyhow::
     if let Some(name) = &args.user_name {
         check_user_name(name)?;
     }
+    let email = test_email_options(args, access_key_id.is_some())?;
     let consent = Consent::new(Mode::detect(g.yes, g.dry_run), Box::new(TerminalPrompter));
     let report = diagnose::run(
         Diagnosis {
@@ -161,6 +166,7 @@ async fn diagnose(cli: &Cli, args: &DiagnoseArgs, printer: &Printer) -> anyhow::
                 new_user: args.new_user,
                 reuse_user: args.reuse_user,
             },
+            email,
             reveal: printer,
         },
         printer,
@@ -168,6 +174,82 @@ async fn diagnose(cli: &Cli, args: &DiagnoseArgs, printer: &Printer) -> anyhow::
     .await?;
     printer.report(&report);
     Ok(report.exit_code())
+}
+
+/// The test email's options, with the SMTP password read as a secret (never from argv).
+fn test_email_options(args: &DiagnoseArgs, stdin_taken: bool) -> Result<TestEmailOptions, Failure> {
+    if !args.to.contains('@') {
+        return Err(Failure::usage(format!(
+            "--to '{}' is not an email address",
+            args.to
+        )));
+    }
+    let endpoint = match &args.smtp_endpoint {
+        None => None,
+        Some(text) => {
+            let (host, port) = text
+                .rsplit_once(':')
+                .and_then(|(h, p)| {
+                    Some((
+                        h.trim_matches(['[', ']']).to_owned(),
+                        p.parse::<u16>().ok()?,
+                    ))
+                })
+                .filter(|(h, p)| !h.is_empty() && *p > 0)
+                .ok_or_else(|| {
+                    Failure::usage(format!("--smtp-endpoint '{text}' is not HOST:PORT"))
+                })?;
+            Some((host, port))
+        }
+    };
+    if let Some(ca) = &args.smtp_ca_file {
+        if !ca.is_file() {
+            return Err(Failure::usage(format!(
+                "--smtp-ca-file {}: no such file",
+                ca.display()
+            )));
+        }
+    }
+    let via_smtp = args.via == ViaArg::Smtp;
+    let password = match (&args.smtp_username, via_smtp) {
+        (Some(_), false) => {
+            return Err(Failure::usage("--smtp-username is for --via smtp"));
+        }
+        (Some(user), true) => {
+            if std::env::var("SES_DOCTOR_SMTP_PASSWORD").is_ok_and(|v| !v.is_empty())
+                || !stdin_taken
+            {
+                Some(
+                    secret_input::read(
+                        "SES_DOCTOR_SMTP_PASSWORD",
+                        &format!("SMTP password for {user} (hidden)"),
+                    )?
+                    .secret,
+                )
+            } else {
+                return Err(Failure::usage(
+                    "stdin carries the secret of --access-key-id: give the SMTP password in SES_DOCTOR_SMTP_PASSWORD",
+                ));
+            }
+        }
+        (None, _) => None,
+    };
+    Ok(TestEmailOptions {
+        via: if via_smtp { Via::Smtp } else { Via::Api },
+        to: args.to.clone(),
+        no_send: args.no_send,
+        smtp: SmtpOptions {
+            endpoint,
+            port: args.smtp_port,
+            tls: args.smtp_tls.map(|t| match t {
+                SmtpTlsArg::Starttls => TlsMode::StartTls,
+                SmtpTlsArg::Wrapper => TlsMode::Wrapper,
+            }),
+            ca_file: args.smtp_ca_file.clone(),
+            username: args.smtp_username.clone(),
+            password,
+        },
+    })
 }
 
 /// `--credentials-out` must be a new file in an existing directory: an existing file is never

@@ -473,6 +473,11 @@ fn admin_failed(failure: &Failure) -> Finding {
 
 /// With admin credentials, turn "AWS does not accept this key" into the precise cause: which
 /// account owns it, whether it was deleted, whether it is inactive.
+/// For a key met elsewhere (an SMTP user name): what admin credentials can say about it.
+pub(crate) async fn pin_key(admin: &dyn Clients, key_id: &str, finding: Finding) -> Finding {
+    pin_with_admin(admin, key_id, finding).await.finding
+}
+
 /// What admin credentials found out about a rejected key.
 struct Pinned {
     finding: Finding,

@@ -10,6 +10,7 @@ pub mod identity;
 pub mod local;
 pub mod permissions;
 pub mod region;
+pub mod test_email;
 
 use crate::aws_setup::{AwsSetup, Clients, RegionSetting, DEFAULT_REGION};
 use crate::codes::Code;
@@ -52,6 +53,7 @@ pub struct Diagnosis<'a> {
     pub from: Option<String>,
     pub policy: PolicyChoice,
     pub keys: KeyOptions,
+    pub email: test_email::TestEmailOptions,
     pub reveal: &'a dyn Reveal,
 }
 

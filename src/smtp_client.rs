@@ -1,0 +1,186 @@
+//! The test email over SMTP, as a mailer sends it: TLS (STARTTLS or TLS wrapper), AUTH, then MAIL
+//! FROM / RCPT TO / DATA. AUTH and the message are separate connections on purpose: SES accepts
+//! AUTH (235) and rejects unverified senders or missing permissions only later (554), so the two
+//! answers tell different stories.
+
+use crate::secret::Secret;
+use lettre::message::{header::ContentType, Mailbox};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain connection upgraded with STARTTLS (ports 25, 587, 2587).
+    StartTls,
+    /// TLS from the first byte (ports 465, 2465).
+    Wrapper,
+}
+
+impl TlsMode {
+    /// SES's ports: 465 and 2465 are TLS wrapper, the others STARTTLS.
+    pub fn for_port(port: u16) -> Self {
+        if port == 465 || port == 2465 {
+            TlsMode::Wrapper
+        } else {
+            TlsMode::StartTls
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    /// Extra CA to trust (a test server or a private relay), besides the system's.
+    pub ca_file: Option<PathBuf>,
+}
+
+pub struct SmtpCredentials {
+    pub username: String,
+    pub password: Secret,
+}
+
+/// How far a session got.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Accepted through DATA: SES's message ID.
+    Sent { message_id: String },
+    /// The server would not authenticate (535 and the like).
+    AuthRejected { code: u16, text: String },
+    /// AUTH was accepted, then the message was rejected (554 after MAIL FROM / DATA).
+    MessageRejected { code: u16, text: String },
+    /// No SMTP conversation: connection, TLS, timeout.
+    Unreachable(String),
+}
+
+pub struct TestMessage<'a> {
+    pub from: &'a str,
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+}
+
+/// Removes every secret from a text an SMTP library or server produced, in case one echoed it.
+fn redact(text: &str, secrets: &[&Secret]) -> String {
+    let mut out = text.to_owned();
+    for s in secrets {
+        if !s.expose().is_empty() {
+            out = out.replace(s.expose(), "<redacted>");
+        }
+    }
+    out
+}
+
+fn transport(
+    endpoint: &Endpoint,
+    creds: &SmtpCredentials,
+    timeout: Duration,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+    let mut params = TlsParameters::builder(endpoint.host.clone());
+    if let Some(ca) = &endpoint.ca_file {
+        let pem = std::fs::read(ca).map_err(|e| format!("cannot read {}: {e}", ca.display()))?;
+        let cert = Certificate::from_pem(&pem)
+            .map_err(|e| format!("{}: not a PEM certificate: {e}", ca.display()))?;
+        params = params.add_root_certificate(cert);
+    }
+    let params = params
+        .build_rustls()
+        .map_err(|e| format!("TLS set-up: {e}"))?;
+    let tls = match endpoint.tls {
+        TlsMode::StartTls => Tls::Required(params),
+        TlsMode::Wrapper => Tls::Wrapper(params),
+    };
+    Ok(
+        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(endpoint.host.clone())
+            .port(endpoint.port)
+            .tls(tls)
+            .credentials(Credentials::new(
+                creds.username.clone(),
+                creds.password.expose().to_owned(),
+            ))
+            .authentication(vec![Mechanism::Plain, Mechanism::Login])
+            .timeout(Some(timeout))
+            .build(),
+    )
+}
+
+fn split(err: &lettre::transport::smtp::Error, secrets: &[&Secret]) -> (Option<u16>, String) {
+    let code = err.status().map(u16::from);
+    (code, redact(&crate::exit::error_chain(err), secrets))
+}
+
+/// Connects, authenticates, and sends `message`.
+pub async fn send(
+    endpoint: &Endpoint,
+    creds: &SmtpCredentials,
+    message: &TestMessage<'_>,
+    timeout: Duration,
+) -> Outcome {
+    let secrets = [&creds.password];
+    let transport = match transport(endpoint, creds, timeout) {
+        Ok(t) => t,
+        Err(e) => return Outcome::Unreachable(e),
+    };
+    // 1. Connect, TLS, AUTH (lettre authenticates as part of connecting), NOOP, QUIT.
+    if let Err(e) = transport.test_connection().await {
+        return match split(&e, &secrets) {
+            (Some(code), text) => Outcome::AuthRejected { code, text },
+            (None, text) => Outcome::Unreachable(text),
+        };
+    }
+    // 2. The message, through DATA.
+    let email = match build(message) {
+        Ok(m) => m,
+        Err(e) => return Outcome::MessageRejected { code: 0, text: e },
+    };
+    match transport.send(email).await {
+        Ok(response) => {
+            let line = response.first_line().unwrap_or_default();
+            // SES answers "250 Ok <message-id>".
+            let message_id = line.strip_prefix("Ok ").unwrap_or(line).trim().to_owned();
+            Outcome::Sent { message_id }
+        }
+        Err(e) => match split(&e, &secrets) {
+            (Some(code), text) if code == 535 || code == 530 => {
+                Outcome::AuthRejected { code, text }
+            }
+            (Some(code), text) => Outcome::MessageRejected { code, text },
+            (None, text) => Outcome::Unreachable(text),
+        },
+    }
+}
+
+fn build(m: &TestMessage<'_>) -> Result<Message, String> {
+    let from: Mailbox = m
+        .from
+        .parse()
+        .map_err(|e| format!("--from {}: {e}", m.from))?;
+    let to: Mailbox = m.to.parse().map_err(|e| format!("--to {}: {e}", m.to))?;
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(m.subject)
+        .header(ContentType::TEXT_PLAIN)
+        .body(m.body.to_owned())
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_and_redaction() {
+        assert_eq!(TlsMode::for_port(587), TlsMode::StartTls);
+        assert_eq!(TlsMode::for_port(2465), TlsMode::Wrapper);
+        let s = Secret::new("BPassword+/=");
+        assert_eq!(
+            redact("auth failed for BPassword+/= here", &[&s]),
+            "auth failed for <redacted> here"
+        );
+    }
+}
