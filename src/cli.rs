@@ -68,7 +68,7 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Walk the fix flow: local checks, identity, region, permissions, access key, IAM user, test email
-    Diagnose(DiagnoseArgs),
+    Diagnose(Box<DiagnoseArgs>),
     /// Derive the SES SMTP password from a secret access key (read from a hidden prompt or stdin)
     SmtpPassword(SmtpPasswordArgs),
     /// Explain a finding code or a pasted error message (offline)
