@@ -318,11 +318,28 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
             let reason = "step 1 found a problem with the credentials to fix first";
             report.push_step(key_step.unwrap_or_else(|| Step::skipped(StepId::AccessKey, reason)));
             report.push_step(user_step.unwrap_or_else(|| Step::skipped(StepId::IamUser, reason)));
-            push_skipped(
-                &mut report,
-                &[StepId::Region, StepId::Permissions, StepId::TestEmail],
-                reason,
-            );
+            push_skipped(&mut report, &[StepId::Region, StepId::Permissions], reason);
+            // SMTP credentials given as the mailer has them can still be tested: the answer
+            // (535, or a 554 after AUTH) says more about them.
+            if d.email.via == test_email::Via::Smtp && d.email.smtp.password.is_some() {
+                progress.step_started(StepId::TestEmail);
+                let step = test_email::check(test_email::TestEmailInput {
+                    sending: None,
+                    key: Some(&key),
+                    admin: admin_clients,
+                    region: early_region,
+                    from: d.from.as_deref(),
+                    identities: &[],
+                    opts: &d.email,
+                    consent: d.consent,
+                    reveal: d.reveal,
+                    timeout: d.setup.timeout,
+                })
+                .await?;
+                report.push_step(step);
+            } else {
+                push_skipped(&mut report, &[StepId::TestEmail], reason);
+            }
             return Ok(report);
         }
     };
@@ -413,11 +430,21 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
         });
         s
     }));
-    push_skipped(
-        &mut report,
-        &[StepId::TestEmail],
-        "not yet implemented in this version of ses-doctor",
-    );
+    progress.step_started(StepId::TestEmail);
+    let step = test_email::check(test_email::TestEmailInput {
+        sending: Some(&current.config),
+        key: Some(&current.key),
+        admin: admin_clients,
+        region: send_region,
+        from: d.from.as_deref(),
+        identities: &identities,
+        opts: &d.email,
+        consent: d.consent,
+        reveal: d.reveal,
+        timeout: d.setup.timeout,
+    })
+    .await?;
+    report.push_step(step);
     Ok(report)
 }
 

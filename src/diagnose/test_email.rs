@@ -237,6 +237,16 @@ pub fn rejected(said: &str, from: &str, to: &str, region: &str) -> Finding {
             )
             .fix(Fix::manual(format!("Request production access for {region} (SES console > Account dashboard)")))
         }
+    } else if lower.contains("explicit deny") {
+        Finding::new(
+            Code::PermissionExplicitlyDenied,
+            Severity::Error,
+            "SES rejected the test email: an explicit Deny blocks sending",
+        )
+        .explain("A Deny overrides every Allow; see step 3 for the policy that denies it.")
+        .fix(Fix::manual(
+            "Remove the Deny on ses:SendEmail / ses:SendRawEmail",
+        ))
     } else if lower.contains("not authorized to perform") || lower.contains("accessdenied") {
         Finding::new(
             Code::PermissionMissing,
@@ -590,6 +600,13 @@ mod tests {
         assert_eq!(f.code, Code::SesSandbox);
         let f = rejected("AccessDeniedException: User: arn:aws:iam::1:user/u is not authorized to perform: ses:SendEmail", "a@b.c", SIMULATOR, "r");
         assert_eq!(f.code, Code::PermissionMissing);
+        let f = rejected(
+            "AccessDeniedException: User: arn:aws:iam::1:user/u is not authorized to perform: ses:SendEmail on resource: * with an explicit deny in an identity-based policy",
+            "a@b.c",
+            SIMULATOR,
+            "r",
+        );
+        assert_eq!(f.code, Code::PermissionExplicitlyDenied);
         let f = rejected(
             "SendingPausedException: Sending is paused for this account",
             "a@b.c",

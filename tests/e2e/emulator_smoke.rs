@@ -1576,3 +1576,306 @@ async fn every_operation_fails_with_the_right_code() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// SMTP interface (email-smtp.<region>.amazonaws.com)
+// ---------------------------------------------------------------------------
+
+mod smtp {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+    use lettre::transport::smtp::client::{AsyncSmtpConnection, Tls};
+    use lettre::transport::smtp::extension::ClientId;
+    use lettre::transport::smtp::response::Response;
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+    use super::{SEND_ONLY, SIMULATOR};
+    use crate::support::{emulator, smtp_password, smtp_password_v2, Account, Keys, SmtpEndpoint};
+
+    const REGION: &str = "eu-west-1";
+    const TIMEOUT: Option<Duration> = Some(Duration::from_secs(20));
+
+    fn message(from: &str, to: &str) -> Message {
+        Message::builder()
+            .from(from.parse().unwrap())
+            .to(to.parse().unwrap())
+            .subject("ses-doctor SMTP smoke test")
+            .body("Hello from the emulator.".to_string())
+            .unwrap()
+    }
+
+    /// A TLS-wrapper connection (as port 465), EHLO done, not authenticated.
+    async fn connect(endpoint: &SmtpEndpoint) -> AsyncSmtpConnection {
+        AsyncSmtpConnection::connect_tokio1(
+            (endpoint.host.as_str(), endpoint.tls_port),
+            TIMEOUT,
+            &ClientId::default(),
+            Some(endpoint.tls_parameters()),
+            None,
+        )
+        .await
+        .expect("connect to the TLS port")
+    }
+
+    async fn auth(
+        conn: &mut AsyncSmtpConnection,
+        user: &str,
+        password: &str,
+    ) -> Result<Response, lettre::transport::smtp::Error> {
+        let credentials = Credentials::new(user.to_string(), password.to_string());
+        conn.auth(&[Mechanism::Plain], &credentials).await
+    }
+
+    /// Authenticated with the right password (asserting AUTH's 235), then
+    /// MAIL/RCPT/DATA: SES judges the message only at the end of DATA.
+    async fn send_after_auth(
+        endpoint: &SmtpEndpoint,
+        keys: &Keys,
+        from: &str,
+        to: &str,
+    ) -> Result<Response, lettre::transport::smtp::Error> {
+        let mut conn = connect(endpoint).await;
+        let password = smtp_password(&keys.secret_access_key, REGION);
+        let ok = auth(&mut conn, &keys.access_key_id, &password)
+            .await
+            .expect("AUTH with the right password");
+        assert_eq!(ok.code().to_string(), "235");
+        let email = message(from, to);
+        conn.send(email.envelope(), &email.formatted()).await
+    }
+
+    #[track_caller]
+    fn assert_554(
+        what: &str,
+        result: Result<Response, lettre::transport::smtp::Error>,
+        text: &str,
+    ) {
+        let error = result.expect_err(what);
+        assert_eq!(
+            error.status().map(|c| c.to_string()).as_deref(),
+            Some("554"),
+            "{what}: {error}"
+        );
+        assert_eq!(
+            error.to_string(),
+            format!("permanent error (554): {text}"),
+            "{what}"
+        );
+    }
+
+    /// A sending user (`ses:SendRawEmail`) and `example.com` verified in REGION.
+    async fn sender_world() -> (Account, Keys) {
+        let account = emulator().new_account();
+        let keys = account.create_user_with_key("mailer").await;
+        account.put_inline_policy("mailer", "send", SEND_ONLY).await;
+        account.create_identity(REGION, "example.com", true).await;
+        (account, keys)
+    }
+
+    #[tokio::test]
+    async fn smtp_right_password_is_accepted_through_data_and_recorded() {
+        let (account, keys) = sender_world().await;
+        let endpoint = emulator().smtp(REGION);
+        assert_eq!(emulator().smtp(REGION), endpoint, "same listeners again");
+        let credentials = Credentials::new(
+            keys.access_key_id.clone(),
+            smtp_password(&keys.secret_access_key, REGION),
+        );
+        // STARTTLS (587) with AUTH PLAIN, then the TLS wrapper (465) with AUTH LOGIN,
+        // through lettre's transport as the product uses it; a verified domain
+        // covers its subdomains.
+        for (port, tls, mechanism, from) in [
+            (
+                endpoint.starttls_port,
+                Tls::Required(endpoint.tls_parameters()),
+                Mechanism::Plain,
+                "app@example.com",
+            ),
+            (
+                endpoint.tls_port,
+                Tls::Wrapper(endpoint.tls_parameters()),
+                Mechanism::Login,
+                "news@mail.example.com",
+            ),
+        ] {
+            let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&endpoint.host)
+                .port(port)
+                .tls(tls)
+                .credentials(credentials.clone())
+                .authentication(vec![mechanism])
+                .timeout(TIMEOUT)
+                .build();
+            let response = transport
+                .send(message(from, SIMULATOR))
+                .await
+                .unwrap_or_else(|e| panic!("send from {from} on port {port}: {e}"));
+            assert_eq!(response.code().to_string(), "250");
+            let line = response.first_line().unwrap();
+            let id = line.strip_prefix("Ok ").unwrap_or_else(|| panic!("{line}"));
+            assert!(
+                id.starts_with("0100") && id.ends_with("-000000") && id.len() == 60,
+                "{id}"
+            );
+        }
+        let messages = account.smtp_messages();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert_eq!(messages[0]["region"], REGION);
+        assert_eq!(messages[0]["mail_from"], "app@example.com");
+        assert_eq!(messages[0]["rcpt_to"], serde_json::json!([SIMULATOR]));
+        assert!(messages[0]["data"]
+            .as_str()
+            .unwrap()
+            .contains("Subject: ses-doctor SMTP smoke test"));
+        assert_eq!(messages[1]["mail_from"], "news@mail.example.com");
+        let attempts: Vec<_> = account
+            .smtp_auth_attempts()
+            .iter()
+            .map(|a| format!("{} {}", a["mechanism"], a["outcome"]))
+            .collect();
+        assert_eq!(attempts, [r#""PLAIN" "ok""#, r#""LOGIN" "ok""#]);
+    }
+
+    #[tokio::test]
+    async fn smtp_auth_refuses_the_secret_another_regions_password_a_legacy_one_and_an_inactive_key(
+    ) {
+        let (account, keys) = sender_world().await;
+        let endpoint = emulator().smtp(REGION);
+        let secret = &keys.secret_access_key;
+        let mut conn = connect(&endpoint).await;
+        let legacy = "Signature Version 2 is deprecated for use with SES from March 26, 2021.";
+        for (password, text) in [
+            (secret.clone(), "Authentication Credentials Invalid"),
+            (
+                smtp_password(secret, "us-east-1"),
+                "Authentication Credentials Invalid",
+            ),
+            (smtp_password_v2(secret), legacy),
+        ] {
+            let error = auth(&mut conn, &keys.access_key_id, &password)
+                .await
+                .expect_err(text);
+            assert_eq!(
+                error.status().map(|c| c.to_string()).as_deref(),
+                Some("535")
+            );
+            assert!(
+                error
+                    .to_string()
+                    .starts_with(&format!("permanent error (535): {text}")),
+                "{error}"
+            );
+        }
+        account
+            .set_key_active("mailer", &keys.access_key_id, false)
+            .await;
+        let right = smtp_password(secret, REGION);
+        let error = auth(&mut conn, &keys.access_key_id, &right)
+            .await
+            .expect_err("inactive key");
+        assert_eq!(
+            error.to_string(),
+            "permanent error (535): Authentication Credentials Invalid"
+        );
+
+        let attempts = account.smtp_auth_attempts();
+        let outcomes: Vec<_> = attempts
+            .iter()
+            .map(|a| a["outcome"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                "secret-as-password",
+                "other-region",
+                "legacy-v2",
+                "inactive-key"
+            ]
+        );
+        assert_eq!(attempts[1]["derived_for"], "us-east-1");
+        assert!(account.smtp_messages().is_empty());
+    }
+
+    #[tokio::test]
+    async fn smtp_unverified_sender_and_sandbox_recipient_are_rejected_at_data_not_at_auth() {
+        let (account, keys) = sender_world().await;
+        let endpoint = emulator().smtp(REGION);
+        let unverified = "Message rejected: Email address is not verified. The following identities failed the check in region EU-WEST-1:";
+        assert_554(
+            "unverified sender",
+            send_after_auth(&endpoint, &keys, "me@other.example", SIMULATOR).await,
+            &format!("{unverified} me@other.example"),
+        );
+        // The sandbox (the default): recipients must be verified too, but the simulator works.
+        assert_554(
+            "sandbox recipient",
+            send_after_auth(&endpoint, &keys, "app@example.com", "someone@gmail.com").await,
+            &format!("{unverified} someone@gmail.com"),
+        );
+        account.set_ses_account(REGION, true, false);
+        assert_554(
+            "paused",
+            send_after_auth(&endpoint, &keys, "app@example.com", SIMULATOR).await,
+            "Message rejected: Sending paused for this account. For more information, please check the inbox of the email address associated with your AWS account.",
+        );
+        account.set_ses_account(REGION, true, true);
+        send_after_auth(&endpoint, &keys, "app@example.com", "someone@gmail.com")
+            .await
+            .expect("production access: any recipient");
+        assert_eq!(account.smtp_messages().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn smtp_without_send_raw_email_is_access_denied_at_data() {
+        let account = emulator().new_account();
+        let keys = account.create_user_with_key("nosend").await;
+        account.create_identity(REGION, "example.com", true).await;
+        let endpoint = emulator().smtp(REGION);
+        assert_554(
+            "no permission",
+            send_after_auth(&endpoint, &keys, "app@example.com", SIMULATOR).await,
+            &format!(
+                "Access denied: User `{}' is not authorized to perform `ses:SendRawEmail' on resource `{}'",
+                account.user_arn("nosend"),
+                account.identity_arn(REGION, "example.com")
+            ),
+        );
+    }
+
+    #[test]
+    fn smtp_auth_before_starttls_is_530() {
+        let endpoint = emulator().smtp(REGION);
+        let mut stream =
+            TcpStream::connect((endpoint.host.as_str(), endpoint.starttls_port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut reply = || {
+            let mut lines = String::new();
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                lines.push_str(&line);
+                if line.len() < 4 || line.as_bytes()[3] != b'-' {
+                    return lines;
+                }
+            }
+        };
+        assert!(reply().starts_with("220 "));
+        stream.write_all(b"EHLO client.example\r\n").unwrap();
+        let ehlo = reply();
+        assert!(
+            ehlo.contains("250-STARTTLS") && ehlo.contains("AUTH PLAIN LOGIN"),
+            "{ehlo}"
+        );
+        // base64("\0AKIA...\0password"): any credentials, TLS comes first.
+        stream
+            .write_all(b"AUTH PLAIN AEFLSUFFWEFNUExFAHBhc3N3b3Jk\r\n")
+            .unwrap();
+        assert_eq!(reply(), "530 Must issue a STARTTLS command first\r\n");
+        stream.write_all(b"QUIT\r\n").unwrap();
+    }
+}

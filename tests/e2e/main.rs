@@ -12,4 +12,5 @@ mod identity;
 mod permissions;
 mod region;
 mod smtp_password;
+mod test_email;
 mod worlds;

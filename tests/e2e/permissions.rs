@@ -205,6 +205,14 @@ async fn explicit_deny_is_named_and_not_granted_over() {
     assert!(f.fixes.iter().all(|x| x.kind == FixKind::Manual));
     assert_eq!(report.summary.fixes_applied, 0);
     assert!(!report.codes().contains(&"permission-missing"));
+    // The test email confirms it, in SES's words.
+    let email = &report.step(StepId::TestEmail).findings[0];
+    assert_eq!(email.code, "permission-explicitly-denied");
+    assert!(
+        email.evidence("SES said").contains("explicit deny"),
+        "{}",
+        email.all_evidence()
+    );
 }
 
 #[tokio::test]
@@ -236,7 +244,9 @@ async fn smtp_only_user_may_send_raw_but_not_through_the_api() {
         )
         .await;
     let home = home_for(&account, &keys);
+    // The permission check alone: a warning, since SMTP works.
     let report = diagnose(&home, &account, &keys, true)
+        .args(["--no-send"])
         .run()
         .assert_code(0)
         .report();
@@ -246,6 +256,18 @@ async fn smtp_only_user_may_send_raw_but_not_through_the_api() {
     assert!(f
         .evidence("ses:SendRawEmail")
         .starts_with("allowed by AmazonSesSendingAccess"));
+    // A test email through the API proves the warning right.
+    let report = diagnose(&home, &account, &keys, true)
+        .run()
+        .assert_code(1)
+        .report();
+    let email = &report.step(StepId::TestEmail).findings[0];
+    assert_eq!(email.code, "permission-missing");
+    assert!(
+        email.evidence("SES said").contains("ses:SendEmail"),
+        "{}",
+        email.all_evidence()
+    );
 }
 
 #[tokio::test]

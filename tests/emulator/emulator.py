@@ -17,7 +17,8 @@ on SIGTERM, and on SIGINT. Logs to stderr at warning level only.
 
 Point an AWS SDK at it with ``endpoint_url = http://127.0.0.1:PORT``: STS, IAM,
 SES v1 and SES v2 are all served from that one address (moto routes on the
-service named in the SigV4 credential scope).
+service named in the SigV4 credential scope). SES's SMTP interface has its own
+listeners per region (POST /_ses_doctor/smtp; see "SMTP interface" below).
 
 Control API (plain JSON over HTTP, unsigned, never seen by moto):
 
@@ -81,8 +82,79 @@ Control API (plain JSON over HTTP, unsigned, never seen by moto):
          their create date. Keys created earlier, or backdated with .../keys/<id>,
          are unaffected; 0 (the default) turns it off.
 
+    POST /_ses_doctor/smtp
+         {"region": "eu-west-1"}
+         -> 200 {"region": "eu-west-1", "host": "127.0.0.1", "starttls_port": N,
+                 "tls_port": M, "ca_file": "/abs/path/ca.pem"}
+         Starts the region's stand-in for email-smtp.<region>.amazonaws.com (the
+         same answer again for a region already started): starttls_port speaks
+         plain SMTP and offers STARTTLS (as SES's 587/25/2587), tls_port is TLS
+         from the first byte (as 465/2465). Their certificate is for localhost,
+         127.0.0.1 and email-smtp.<region>.amazonaws.com, signed by the test CA
+         in ca_file. 400 for a malformed region name.
+    GET  /_ses_doctor/accounts/<id>/smtp-messages
+         -> 200 [{"region": "eu-west-1", "mail_from": "a@example.com",
+                  "rcpt_to": ["b@example.com"], "message_id": "0100...-000000",
+                  "access_key_id": "AKIA...", "data": "<the message, as text>"}]
+         Messages the SMTP interface accepted for the account, oldest first.
+    GET  /_ses_doctor/accounts/<id>/smtp-auth
+         -> 200 [{"region": "eu-west-1", "access_key_id": "AKIA...",
+                  "mechanism": "PLAIN" | "LOGIN", "outcome": "...",
+                  "derived_for": "us-east-1" | null, "time": "...Z"}]
+         SMTP AUTH attempts with the account's keys, oldest first, never with
+         the password. outcome: ok, wrong-password, secret-as-password (the
+         IAM secret itself), other-region (a v4 password derived for the
+         region in derived_for), legacy-v2, inactive-key, propagating-key,
+         region-not-enabled.
+
     Errors: 400 {"error": "..."} on bad JSON or fields, 404 on unknown account or
     path.
+
+SMTP interface (aiosmtpd on one asyncio loop in its own thread; ``SmtpService``,
+``smtp_authenticate``, ``smtp_deliver``), as SES's behaves:
+    - TLS is mandatory: on the STARTTLS port every command but EHLO, NOOP,
+      STARTTLS and QUIT gets "530 Must issue a STARTTLS command first" until
+      TLS is up. EHLO offers "AUTH PLAIN LOGIN" before TLS too (so clients
+      that skip STARTTLS meet that 530: Pylons/pyramid_exclog#24,
+      Kitura/Swift-SMTP#22).
+    - AUTH PLAIN / LOGIN: user name = access key ID, password = the SMTP
+      password derived from the key's secret for *this listener's region*
+      (v4: HMAC-SHA256 chain from "AWS4"+secret over "11111111", region,
+      "ses", "aws4_request", "SendRawEmail"; base64(0x04 || MAC)). The key
+      must exist (IAM user key or root key), be Active, be past the account's
+      IAM propagation delay, and the region must be enabled for its account.
+      Success: "235 Authentication successful."; any failure "535
+      Authentication Credentials Invalid"; a matching legacy v2 password
+      (base64(0x02 || HMAC-SHA256(secret, "SendRawEmail"))) gets SES's "535
+      Signature Version 2 is deprecated for use with SES from March 26, 2021.
+      From that date on, ..." (one line; hackclub/api#459,
+      yugabyte/yugabyte-db#8180, EFForg/action-center-platform#873) and a
+      warning in the log.
+    - MAIL FROM before AUTH: "530 Authentication required". MAIL FROM and
+      RCPT TO are otherwise accepted ("250 Ok"); SES judges the message at
+      the end of DATA (users see SMTPDataError 554), in this order:
+      1. ses:SendRawEmail (identity policies, ``evaluate``) on the identity
+         covering each sender (From: header addresses, then MAIL FROM), root
+         allowed -> "554 Access denied: User `arn:aws:iam::ACCOUNT:user/NAME'
+         is not authorized to perform `ses:SendRawEmail' on resource
+         `arn:aws:ses:REGION:ACCOUNT:identity/IDENTITY'"
+         (ministryofjustice/analytical-platform#6944, GSA/data.gov#3810);
+      2. sending paused (ses-account sending_enabled false) -> "554 Message
+         rejected: Sending paused for this account. For more information,
+         please check the inbox of the email address associated with your AWS
+         account." (as logged by PHPMailer "DATA END command failed" and gomail
+         in public code; the API says the same in GoodDollar/GoodServer#419);
+      3. every sender, and in the sandbox every recipient except
+         *@simulator.amazonses.com, covered by a verified identity of the
+         account in this region (the address, its domain or a parent domain)
+         -> "554 Message rejected: Email address is not verified. The
+         following identities failed the check in region EU-WEST-1: ..." (the
+         From: header as written, then the envelope sender if it reads
+         differently, then recipients; invoiceninja/invoiceninja#2653,
+         mageplaza/magento-2-smtp#152).
+      Accepted: "250 Ok 0100<ms hex>-<uuid>-000000" (SES's id shape, as in
+      postfix logs), recorded (GET .../smtp-messages) and counted in
+      GetAccount's SentLast24Hours.
 
 Differences from stock moto 5.2.1, one patch function each (see ``PATCHES``):
     signature_uses_raw_request   SigV4 check over the bytes and path actually sent
@@ -96,7 +168,9 @@ Differences from stock moto 5.2.1, one patch function each (see ``PATCHES``):
     iam_simulate_principal_policy
     sesv2_list_identities_route  POST /v2/email/list-identities
     sesv2_get_account
-    sesv2_identity_verification  identities start pending
+    sesv2_identity_verification  identities start pending; a verified domain
+                                 covers its subdomains (SES "Creating and
+                                 verifying identities")
     sesv2_send_email_checks      sandbox, paused sending, AWS's rejection texts
     managed_policy_cache         parse AWS managed policies once, not per account
     (front end)                  unsigned request -> MissingAuthenticationToken;
@@ -108,22 +182,30 @@ Differences from stock moto 5.2.1, one patch function each (see ``PATCHES``):
                                  N seconds -> InvalidClientTokenId /
                                  UnrecognizedClientException
     (control API)                backdated key create date and last use
+    (SMTP interface)             SES's SMTP endpoints, which moto lacks (above)
 
 Extension points: ``AccountState`` holds the per-account switches (clock offset,
 SES account settings, enabled opt-in regions, hanging regions, IAM propagation
-delay);
+delay) and what the SMTP interface recorded (messages, AUTH attempts);
 ``pre_dispatch_checks`` runs one function per check, by the SigV4 credential
 scope and the account owning the key, before moto sees the request, and answers
-in the request's protocol through ``early_error``. Not built: a local SMTP
-server (aiosmtpd) would be started next to ``serve_forever`` and share ``WORLD``.
+in the request's protocol through ``early_error``. The SMTP interface reuses the
+same state and checks (``WORLD.key_propagating``, ``WORLD.region_enabled``,
+``evaluate``, ``covering_identity``); its replies are the ``SMTP_*`` constants.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
+import email.parser
+import email.policy
 import email.utils
+import hashlib
+import hmac
 import io
+import ipaddress
 import json
 import logging
 import os
@@ -132,6 +214,7 @@ import re
 import secrets
 import shutil
 import signal
+import ssl
 import string
 import sys
 import tempfile
@@ -149,7 +232,12 @@ os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"  # authenticate every request
 os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"  # AdministratorAccess & co.
 os.environ.pop("MOTO_ACCOUNT_ID", None)  # would pin every request to one account
 
+from aiosmtpd.smtp import SMTP as AioSMTP, AuthResult, Envelope, LoginPassword, Session  # noqa: E402
 from botocore.awsrequest import AWSRequest  # noqa: E402
+from cryptography import x509  # noqa: E402
+from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
 from werkzeug.exceptions import HTTPException  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
@@ -221,6 +309,10 @@ class AccountState:
     # are refused for propagation_seconds after their creation (0: off).
     propagation_seconds: float = 0.0
     propagation_since: datetime | None = None
+    # SMTP interface: messages it accepted, and AUTH attempts with the
+    # account's keys (never the password), oldest first.
+    smtp_messages: list[dict[str, Any]] = field(default_factory=list)
+    smtp_auth_attempts: list[dict[str, Any]] = field(default_factory=list)
 
     def ses_settings(self, region: str) -> SesAccountSettings:
         return self.ses.setdefault(region, SesAccountSettings())
@@ -915,16 +1007,34 @@ def patch_last_used_after_auth() -> None:
     ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_and_authorize_action
 
 
-def _sender_identity(backend: Any, address: str) -> str:
-    """The SES identity that covers an address: the address itself if it is an
-    identity, else its domain if that is one, else the address."""
+def identity_candidates(address: str) -> list[str]:
+    """The SES identities that could cover an address, nearest first: the
+    address itself, its domain, then each parent domain (a verified domain
+    covers its subdomains: example.com covers user@a.b.example.com). Domains
+    are case-insensitive."""
     _, addr = email.utils.parseaddr(address)
     addr = addr or address
-    identities = backend.core_backend.email_identities
-    if addr in identities:
-        return addr
     domain = addr.rsplit("@", 1)[-1].lower()
-    return domain if domain in identities else addr
+    labels = domain.split(".")
+    return [addr] + [".".join(labels[i:]) for i in range(len(labels) - 1)]
+
+
+def covering_identity(core: Any, address: str, verified_only: bool = False) -> str | None:
+    """Name of the nearest identity (of an SES core backend) that covers an
+    address, or None. With verified_only, the nearest verified one."""
+    identities = core.email_identities
+    for name in identity_candidates(address):
+        identity = identities.get(name)
+        if identity is not None and (not verified_only or identity.verified_for_sending_status):
+            return name
+    return None
+
+
+def _sender_identity(backend: Any, address: str) -> str:
+    """The SES identity a send from an address is authorized against: the
+    nearest identity that covers it, else the address itself."""
+    _, addr = email.utils.parseaddr(address)
+    return covering_identity(backend.core_backend, address) or addr or address
 
 
 def patch_iam_resources() -> None:
@@ -1117,7 +1227,8 @@ def patch_sesv2_identity_verification() -> None:
     VerificationStatus PENDING, VerifiedForSendingStatus false, and cannot be
     used to send. moto creates identities already usable ("SUCCESS"). Here they
     start pending; POST /_ses_doctor/accounts/<id>/verify verifies one. A
-    verified domain covers every address at that domain."""
+    verified domain covers every address at that domain and at its subdomains
+    (SES "Creating and verifying identities")."""
     original_init = ses_models.EmailIdentity.__init__
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -1133,13 +1244,7 @@ def patch_sesv2_identity_verification() -> None:
     ses_models.EmailIdentity.__init__ = __init__
 
     def _is_verified_address(self: Any, source: str) -> bool:
-        _, address = email.utils.parseaddr(source)
-        address = address or source
-        identity = self.email_identities.get(address)
-        if identity is not None and identity.verified_for_sending_status:
-            return True
-        domain = self.email_identities.get(address.rsplit("@", 1)[-1].lower())
-        return domain is not None and domain.verified_for_sending_status
+        return covering_identity(self, source, verified_only=True) is not None
 
     ses_models.SESBackend._is_verified_address = _is_verified_address
 
@@ -1442,6 +1547,12 @@ def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
             return 200, {"status": "ok", "moto": moto.__version__}
         if method == "POST" and parts == ["accounts"]:
             return 200, create_account()
+        if method == "POST" and parts == ["smtp"]:
+            return 200, start_smtp(payload)
+        if method == "GET" and len(parts) == 3 and parts[0] == "accounts":
+            getter = {"smtp-messages": smtp_messages, "smtp-auth": smtp_auth_attempts}.get(parts[2])
+            if getter is not None:
+                return 200, getter(parts[1])
         if method == "POST" and len(parts) == 3 and parts[0] == "accounts":
             handler = {
                 "ses-account": set_ses_account,
@@ -1458,6 +1569,421 @@ def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
         return 404, {"error": f"no control endpoint {method} {path}"}
     except ControlError as error:
         return error.status, {"error": str(error)}
+
+
+# ---------------------------------------------------------------------------
+# SES SMTP interface (email-smtp.<region>.amazonaws.com), on aiosmtpd
+# ---------------------------------------------------------------------------
+
+SMTP_HOSTNAME = "email-smtp.amazonaws.com"
+SMTP_IDENT = "ESMTP SimpleEmailService-ses-doctor-emulator"
+SMTP_DATA_LIMIT = 40 * 1024 * 1024  # SES's message size limit (40 MB)
+REGION_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+
+# SES's replies, as users have reported them (sources in the module docstring).
+SMTP_AUTH_OK = "235 Authentication successful."
+SMTP_AUTH_INVALID = "535 Authentication Credentials Invalid"
+SMTP_AUTH_LEGACY = (
+    "535 Signature Version 2 is deprecated for use with SES from March 26, 2021. "
+    "From that date on, we are progressively rejecting such requests. To resolve the "
+    "issue, you must migrate to Signature Version 4. If you created your SMTP "
+    "credentials in the SES Console, please create new credentials and replace the "
+    "former ones. If you are deriving Signature Version 2 credentials from a IAM user, "
+    "please start using the Signature Version 4 algorithm: "
+    "https://docs.aws.amazon.com/ses/latest/DeveloperGuide/smtp-credentials.html"
+)
+SMTP_AUTH_REQUIRED = "530 Authentication required"
+SMTP_ACCESS_DENIED = (
+    "554 Access denied: User `{principal}' is not authorized to perform "
+    "`ses:SendRawEmail' on resource `{resource}'"
+)
+SMTP_SENDING_PAUSED = (
+    "554 Message rejected: Sending paused for this account. For more information, "
+    "please check the inbox of the email address associated with your AWS account."
+)
+SMTP_NOT_VERIFIED = (
+    "554 Message rejected: Email address is not verified. The following identities "
+    "failed the check in region {region}: {identities}"
+)
+
+
+def smtp_password_v4(secret: str, region: str) -> str:
+    """SES's SMTP password for a secret access key, bound to one region."""
+    signature = hmac.new(("AWS4" + secret).encode(), b"11111111", hashlib.sha256).digest()
+    for message in (region, "ses", "aws4_request", "SendRawEmail"):
+        signature = hmac.new(signature, message.encode(), hashlib.sha256).digest()
+    return base64.b64encode(b"\x04" + signature).decode()
+
+
+def smtp_password_v2(secret: str) -> str:
+    """The legacy (Signature Version 2) SMTP password, refused since 2021."""
+    signature = hmac.new(secret.encode(), b"SendRawEmail", hashlib.sha256).digest()
+    return base64.b64encode(b"\x02" + signature).decode()
+
+
+_SES_REGIONS: list[str] = []
+
+
+def ses_regions() -> list[str]:
+    """Regions with SES, from botocore's endpoint data (to tell a password
+    derived for another region from a wrong one)."""
+    if not _SES_REGIONS:
+        import botocore.session
+
+        session = botocore.session.get_session()
+        _SES_REGIONS.extend(sorted(set(session.get_available_regions("ses")) | OPT_IN_REGIONS))
+    return _SES_REGIONS
+
+
+@dataclass
+class SmtpUser:
+    """Who an SMTP session authenticated as."""
+
+    account_id: str
+    access_key_id: str
+    arn: str
+    user_name: str | None  # None: the account's root user
+
+
+def smtp_authenticate(region: str, mechanism: str, login: bytes, password: bytes) -> AuthResult:
+    """SES's SMTP AUTH: the user name is an access key ID and the password the
+    SMTP password derived from its secret for this endpoint's region. The key
+    must be known, Active and past IAM's propagation delay, and the region
+    enabled for its account (the checks the HTTPS API makes), else 535
+    "Authentication Credentials Invalid". A matching legacy v2 password gets
+    SES's deprecation notice, also a 535. Each attempt with a known key is
+    recorded in its account (GET .../smtp-auth), never with the password."""
+    key_id = login.decode("utf-8", "replace").strip()
+    given = password.decode("utf-8", "replace")
+    account_id = account_of_key(key_id)
+    outcome, derived_for, user = "unknown-key", None, None
+    if account_id is not None:
+        root = WORLD.root_keys.get(key_id)
+        if root is not None:
+            secret, user_name, status = root.secret_access_key, None, "Active"
+            arn = f"arn:aws:iam::{account_id}:root"
+        else:
+            iam = iam_backends[account_id][PARTITION]
+            key = iam.access_keys.get(key_id)
+            owner = iam.users.get(key.user_name) if key is not None else None
+            if owner is None:  # deleted meanwhile
+                return AuthResult(success=False, handled=False, message=SMTP_AUTH_INVALID)
+            secret, user_name, status = key.secret_access_key, key.user_name, key.status
+            arn = owner.arn
+        if status != "Active":
+            outcome = "inactive-key"
+        elif WORLD.key_propagating(account_id, key_id):
+            outcome = "propagating-key"
+        elif not WORLD.region_enabled(account_id, region):
+            outcome = "region-not-enabled"
+        elif hmac.compare_digest(given.encode(), smtp_password_v4(secret, region).encode()):
+            outcome = "ok"
+            user = SmtpUser(account_id, key_id, arn, user_name)
+        elif hmac.compare_digest(given.encode(), smtp_password_v2(secret).encode()):
+            outcome = "legacy-v2"
+            log.warning("SMTP AUTH in %s with a legacy (Signature Version 2) password for %s",
+                        region, key_id)
+        elif hmac.compare_digest(given.encode(), secret.encode()):
+            outcome = "secret-as-password"
+        else:
+            derived_for = next(
+                (r for r in ses_regions() if r != region and hmac.compare_digest(
+                    given.encode(), smtp_password_v4(secret, r).encode())),
+                None,
+            )
+            outcome = "other-region" if derived_for else "wrong-password"
+        with WORLD.lock:
+            WORLD.account(account_id).smtp_auth_attempts.append({
+                "region": region,
+                "access_key_id": key_id,
+                "mechanism": mechanism,
+                "outcome": outcome,
+                "derived_for": derived_for,
+                "time": iso(utcnow()),
+            })
+    if user is not None:
+        return AuthResult(success=True, message=SMTP_AUTH_OK, auth_data=user)
+    message = SMTP_AUTH_LEGACY if outcome == "legacy-v2" else SMTP_AUTH_INVALID
+    return AuthResult(success=False, handled=False, message=message)
+
+
+def ses_message_id() -> str:
+    """An id shaped like SES's: 0100 + milliseconds (hex), a UUID, -000000."""
+    return f"0100{int(time.time() * 1000):012x}-{uuid.uuid4()}-000000"
+
+
+def smtp_deliver(region: str, user: SmtpUser, envelope: Envelope) -> str:
+    """What SES answers at the end of DATA (it accepts MAIL FROM and RCPT TO
+    and judges the message only then): the user must be allowed
+    ses:SendRawEmail on each sender's identity (554 Access denied); sending
+    must not be paused (554); every sender (the From: header, then the
+    envelope sender) and, in the sandbox, every recipient except the mailbox
+    simulator must be covered by a verified identity in this region (554
+    Message rejected: Email address is not verified ...). Else 250 Ok <id>,
+    and the message is recorded in the account (GET .../smtp-messages)."""
+    raw = envelope.original_content or b""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogateescape")
+    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    mail_from = envelope.mail_from or ""
+    recipients = list(envelope.rcpt_tos)
+    # (as SES names it in its reply, bare address), From: header(s) first.
+    senders: list[tuple[str, str]] = []
+    for value in headers.get_all("From") or []:
+        value = " ".join(str(value).split())
+        addresses = [a for _, a in email.utils.getaddresses([value]) if a]
+        senders += [(value if len(addresses) == 1 else a, a) for a in addresses]
+    if mail_from:
+        senders.append((mail_from, mail_from))
+
+    core = sesv2_backends[user.account_id][region].core_backend
+    if user.user_name is not None:  # root may do everything
+        try:
+            policies = user_policies(user.account_id, user.user_name)
+        except Exception:  # the user was deleted meanwhile
+            policies = []
+        context = {
+            "aws:requestedregion": [region],
+            "ses:fromaddress": [senders[0][1]] if senders else [],
+            "ses:recipients": recipients,
+        }
+        for address in dict.fromkeys(a for _, a in senders):
+            resource = (f"arn:aws:ses:{region}:{user.account_id}:identity/"
+                        f"{covering_identity(core, address) or address}")
+            decision = evaluate(policies, "ses:SendRawEmail", resource,
+                                {"aws:username": user.user_name}, context)
+            if decision.decision != "allowed":
+                return SMTP_ACCESS_DENIED.format(principal=user.arn, resource=resource)
+
+    settings = WORLD.account(user.account_id).ses_settings(region)
+    if not settings.sending_enabled:
+        return SMTP_SENDING_PAUSED
+    failed: list[str] = []
+    for shown, address in senders:
+        if covering_identity(core, address, verified_only=True) is None and shown not in failed:
+            failed.append(shown)
+    if not settings.production_access:
+        for address in recipients:
+            if address.lower().endswith("@" + SIMULATOR_DOMAIN):
+                continue
+            if covering_identity(core, address, verified_only=True) is None and address not in failed:
+                failed.append(address)
+    if failed:
+        return SMTP_NOT_VERIFIED.format(region=region.upper(), identities=", ".join(failed))
+
+    message_id = ses_message_id()
+    with WORLD.lock:
+        WORLD.account(user.account_id).smtp_messages.append({
+            "region": region,
+            "mail_from": mail_from,
+            "rcpt_to": recipients,
+            "message_id": message_id,
+            "access_key_id": user.access_key_id,
+            "data": raw.decode("utf-8", "replace"),
+        })
+        core.sent_message_count += len(recipients)
+    return f"250 Ok {message_id}"
+
+
+class SesSmtpHandler:
+    """aiosmtpd hooks for one region's listeners."""
+
+    def __init__(self, region: str):
+        self.region = region
+
+    async def handle_EHLO(self, server: AioSMTP, session: Session, envelope: Envelope,
+                          hostname: str, responses: list[str]) -> list[str]:
+        # SES offers AUTH before STARTTLS too (and answers it with 530), which
+        # is why clients that skip STARTTLS see "Must issue a STARTTLS command first".
+        session.host_name = hostname
+        lines = [f"250-{SMTP_HOSTNAME}", "250-8BITMIME"]
+        if "250-STARTTLS" in responses:
+            lines.append("250-STARTTLS")
+        return lines + ["250-AUTH PLAIN LOGIN", "250 Ok"]
+
+    async def handle_MAIL(self, server: AioSMTP, session: Session, envelope: Envelope,
+                          address: str, mail_options: list[str]) -> str:
+        if not session.authenticated:
+            return SMTP_AUTH_REQUIRED
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 Ok"
+
+    async def handle_RCPT(self, server: AioSMTP, session: Session, envelope: Envelope,
+                          address: str, rcpt_options: list[str]) -> str:
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 Ok"
+
+    async def handle_DATA(self, server: AioSMTP, session: Session, envelope: Envelope) -> str:
+        try:
+            return smtp_deliver(self.region, session.auth_data, envelope)
+        except Exception:
+            log.exception("SMTP DATA in %s", self.region)
+            return "451 Temporary service failure"
+
+
+class SesSmtp(AioSMTP):
+    """aiosmtpd's server with SES's AUTH LOGIN prompts."""
+
+    AuthLoginUsernameChallenge = "Username:"
+    AuthLoginPasswordChallenge = "Password:"
+
+
+class SmtpService:
+    """The SMTP listeners, two per region (STARTTLS and TLS wrapper), started
+    on demand, all on one asyncio loop in a thread of their own; with a test CA
+    (made at start, written to ``ca.pem`` in a temporary directory removed on
+    shutdown) that signs one server certificate per region for localhost,
+    127.0.0.1 and email-smtp.<region>.amazonaws.com."""
+
+    def __init__(self, host: str):
+        self.host = host
+        self.directory = tempfile.mkdtemp(prefix="ses-doctor-smtp-")
+        CLEANUP_DIRS.append(self.directory)
+        self.ca_key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ses-doctor emulator test CA")])
+        now = utcnow()
+        self.ca_name = name
+        self.ca_cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self.ca_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1))
+            .not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=False,
+                data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.ca_key.public_key()),
+                           critical=False)
+            .sign(self.ca_key, hashes.SHA256())
+        )
+        self.ca_file = os.path.join(self.directory, "ca.pem")
+        with open(self.ca_file, "wb") as out:
+            out.write(self.ca_cert.public_bytes(serialization.Encoding.PEM))
+        self.lock = threading.Lock()
+        self.listeners: dict[str, dict[str, Any]] = {}
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, name="smtp", daemon=True).start()
+
+    def server_context(self, region: str) -> ssl.SSLContext:
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = utcnow()
+        names: list[x509.GeneralName] = [
+            x509.DNSName("localhost"),
+            x509.DNSName(f"email-smtp.{region}.amazonaws.com"),
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+        ]
+        try:
+            if self.host != "127.0.0.1":
+                names.append(x509.IPAddress(ipaddress.ip_address(self.host)))
+        except ValueError:
+            names.append(x509.DNSName(self.host))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(
+                NameOID.COMMON_NAME, f"email-smtp.{region}.amazonaws.com")]))
+            .issuer_name(self.ca_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1))
+            .not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=False,
+                data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.SubjectAlternativeName(names), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                self.ca_key.public_key()), critical=False)
+            .sign(self.ca_key, hashes.SHA256())
+        )
+        cert_file = os.path.join(self.directory, f"{region}.pem")
+        key_file = os.path.join(self.directory, f"{region}.key")
+        with open(cert_file, "wb") as out:
+            out.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(key_file, "wb") as out:
+            out.write(key.private_bytes(serialization.Encoding.PEM,
+                                        serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()))
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(cert_file, key_file)
+        return context
+
+    def start(self, region: str) -> dict[str, Any]:
+        """The region's listeners, started on first use."""
+        with self.lock:
+            if region not in self.listeners:
+                context = self.server_context(region)
+                future = asyncio.run_coroutine_threadsafe(self._listen(region, context), self.loop)
+                starttls_port, tls_port = future.result(timeout=30)
+                self.listeners[region] = {
+                    "region": region,
+                    "host": self.host,
+                    "starttls_port": starttls_port,
+                    "tls_port": tls_port,
+                    "ca_file": self.ca_file,
+                }
+            return dict(self.listeners[region])
+
+    async def _listen(self, region: str, context: ssl.SSLContext) -> tuple[int, int]:
+        handler = SesSmtpHandler(region)
+
+        def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
+                          auth_data: Any) -> AuthResult:
+            if not isinstance(auth_data, LoginPassword):
+                return AuthResult(success=False, handled=False, message=SMTP_AUTH_INVALID)
+            return smtp_authenticate(region, mechanism, auth_data.login, auth_data.password)
+
+        def protocol(wrapped: bool) -> SesSmtp:
+            return SesSmtp(
+                handler,
+                hostname=SMTP_HOSTNAME,
+                ident=SMTP_IDENT,
+                data_size_limit=SMTP_DATA_LIMIT,
+                # STARTTLS port: every command but EHLO/NOOP/STARTTLS/QUIT before
+                # TLS gets "530 Must issue a STARTTLS command first", as on SES.
+                tls_context=None if wrapped else context,
+                require_starttls=not wrapped,
+                auth_require_tls=False,  # the 530 above comes first
+                authenticator=authenticator,
+                timeout=60,
+                loop=self.loop,
+            )
+
+        plain = await self.loop.create_server(lambda: protocol(False), self.host, 0)
+        wrapper = await self.loop.create_server(lambda: protocol(True), self.host, 0, ssl=context)
+        return plain.sockets[0].getsockname()[1], wrapper.sockets[0].getsockname()[1]
+
+
+SMTP: SmtpService | None = None  # made in main()
+
+
+def start_smtp(body: dict[str, Any]) -> dict[str, Any]:
+    region = body.get("region")
+    if not isinstance(region, str) or not REGION_NAME.fullmatch(region):
+        raise ControlError(400, "region must be a region name such as eu-west-1")
+    if SMTP is None:
+        raise ControlError(400, "the SMTP interface is not running")
+    return SMTP.start(region)
+
+
+def smtp_messages(account_id: str) -> list[dict[str, Any]]:
+    state = known_account(account_id)
+    with WORLD.lock:
+        return [dict(m) for m in state.smtp_messages]
+
+
+def smtp_auth_attempts(account_id: str) -> list[dict[str, Any]]:
+    state = known_account(account_id)
+    with WORLD.lock:
+        return [dict(a) for a in state.smtp_auth_attempts]
 
 
 # ---------------------------------------------------------------------------
@@ -1774,6 +2300,9 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # aiosmtpd warns on every AUTH (its deprecated Session.login_data) and on
+    # every unknown command or dropped client.
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
 
     if not args.no_patches:
         apply_patches()
@@ -1781,6 +2310,9 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
     threading.Thread(target=exit_on_stdin_eof, name="stdin-eof", daemon=True).start()
+
+    global SMTP
+    SMTP = SmtpService(args.host)
 
     app = EmulatorApp(DomainDispatcherApplication(create_backend_app))
     server = make_server(args.host, args.port, app, threaded=True, request_handler=RequestHandler)

@@ -7,6 +7,13 @@
 //! Each test takes its own `Account` (`emulator().new_account()`): accounts are
 //! isolated, so tests can run in parallel.
 //!
+//! SES's SMTP interface: `emulator().smtp(region)` gives that region's
+//! listeners ([`SmtpEndpoint`]: a STARTTLS port and a TLS-wrapper port, and the
+//! test CA to trust, e.g. through [`SmtpEndpoint::tls_parameters`]);
+//! [`smtp_password`] and [`smtp_password_v2`] compute SMTP passwords with
+//! Python's standard library; `Account::smtp_messages` and
+//! `Account::smtp_auth_attempts` show what the interface accepted and saw.
+//!
 //! Python: `SES_DOCTOR_PYTHON` if set, else `python3`, if it has the versions
 //! pinned in `tests/emulator/requirements.txt`; otherwise a virtualenv is created
 //! once at `<CARGO_TARGET_TMPDIR>/emulator-venv` and the requirements installed
@@ -160,6 +167,30 @@ impl Emulator {
         fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
+    /// The stand-in for SES's SMTP interface in `region`
+    /// (`email-smtp.<region>.amazonaws.com`), started on first use: a STARTTLS
+    /// port (as SES's 587/25/2587) and a TLS-wrapper port (as 465/2465), with a
+    /// certificate for `localhost`, `127.0.0.1` and the SES host name, signed by
+    /// the emulator's test CA in `ca_file`. AUTH takes an access key ID and the
+    /// SMTP password derived for this region; SES's checks (permission,
+    /// verified identities, sandbox, paused sending) come at the end of DATA.
+    pub fn smtp(&self, region: &str) -> SmtpEndpoint {
+        let (status, body) = self.control("POST", "/_ses_doctor/smtp", &json!({"region": region}));
+        assert_eq!(status, 200, "smtp {region}: {body}");
+        let port = |name: &str| {
+            body[name]
+                .as_u64()
+                .and_then(|p| u16::try_from(p).ok())
+                .unwrap_or_else(|| panic!("smtp {region}: no {name} in {body}"))
+        };
+        SmtpEndpoint {
+            host: body["host"].as_str().expect("host").to_string(),
+            starttls_port: port("starttls_port"),
+            tls_port: port("tls_port"),
+            ca_file: PathBuf::from(body["ca_file"].as_str().expect("ca_file")),
+        }
+    }
+
     /// Calls a control endpoint; returns the HTTP status and the JSON body.
     pub fn control(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
         http_json(&self.endpoint, method, path, body).unwrap_or_else(|e| {
@@ -218,6 +249,95 @@ fn http_json(
         .ok_or_else(|| format!("malformed status line in {head:?}"))?;
     let value = serde_json::from_str(body).map_err(|e| format!("{e}: {body:?}"))?;
     Ok((status, value))
+}
+
+// ---------------------------------------------------------------------------
+// SMTP interface
+// ---------------------------------------------------------------------------
+
+/// One region's SMTP listeners (see [`Emulator::smtp`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpEndpoint {
+    pub host: String,
+    /// Plain SMTP that offers STARTTLS; AUTH before it gets
+    /// `530 Must issue a STARTTLS command first`.
+    pub starttls_port: u16,
+    /// TLS from the first byte.
+    pub tls_port: u16,
+    /// PEM of the test CA that signed the listeners' certificate.
+    pub ca_file: PathBuf,
+}
+
+impl SmtpEndpoint {
+    /// lettre TLS parameters that trust the emulator's test CA, for the name
+    /// `localhost` (connect to `host` and a port, verify as `localhost`).
+    pub fn tls_parameters(&self) -> lettre::transport::smtp::client::TlsParameters {
+        use lettre::transport::smtp::client::{Certificate, TlsParameters};
+        let pem = fs::read(&self.ca_file)
+            .unwrap_or_else(|e| panic!("read {}: {e}", self.ca_file.display()));
+        TlsParameters::builder("localhost".into())
+            .add_root_certificate(Certificate::from_pem(&pem).expect("test CA PEM"))
+            .build_rustls()
+            .expect("rustls TLS parameters")
+    }
+}
+
+/// The SES SMTP password (v4) for `secret` in `region`, computed by Python's
+/// standard library so test vectors do not depend on the code under test. The
+/// secret goes to Python on stdin, never on its command line.
+pub fn smtp_password(secret: &str, region: &str) -> String {
+    python_stdlib(
+        r#"
+import base64, hashlib, hmac, sys
+secret, region = sys.stdin.read().split("\n")[:2]
+sig = hmac.new(("AWS4" + secret).encode(), b"11111111", hashlib.sha256).digest()
+for msg in (region, "ses", "aws4_request", "SendRawEmail"):
+    sig = hmac.new(sig, msg.encode(), hashlib.sha256).digest()
+print(base64.b64encode(b"\x04" + sig).decode())
+"#,
+        &format!("{secret}\n{region}\n"),
+    )
+}
+
+/// The legacy (Signature Version 2) SMTP password for `secret`:
+/// base64(0x02 ‖ HMAC-SHA256(secret, "SendRawEmail")), computed as above.
+pub fn smtp_password_v2(secret: &str) -> String {
+    python_stdlib(
+        r#"
+import base64, hashlib, hmac, sys
+secret = sys.stdin.read().split("\n")[0]
+sig = hmac.new(secret.encode(), b"SendRawEmail", hashlib.sha256).digest()
+print(base64.b64encode(b"\x02" + sig).decode())
+"#,
+        &format!("{secret}\n"),
+    )
+}
+
+/// Runs `script` with the emulator's Python, `input` on stdin; its stdout, trimmed.
+fn python_stdlib(script: &str, input: &str) -> String {
+    let mut child = Command::new(&emulator().python)
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the emulator's Python");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(input.as_bytes())
+        .expect("write to Python");
+    let output = child.wait_with_output().expect("wait for Python");
+    assert!(
+        output.status.success(),
+        "Python failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .expect("UTF-8 from Python")
+        .trim()
+        .to_string()
 }
 
 // ---------------------------------------------------------------------------
@@ -663,6 +783,32 @@ impl Account {
         let path = format!("/_ses_doctor/accounts/{}/propagation", self.id);
         let (status, body) = emulator().control("POST", &path, &json!({"seconds": seconds}));
         assert_eq!(status, 200, "propagation {seconds} s: {body}");
+    }
+
+    /// Messages the SMTP interface accepted for this account, oldest first:
+    /// `{"region", "mail_from", "rcpt_to": [...], "message_id", "access_key_id",
+    /// "data"}` (`data`: the message as sent, as text).
+    pub fn smtp_messages(&self) -> Vec<Value> {
+        self.get_list("smtp-messages")
+    }
+
+    /// SMTP AUTH attempts with this account's keys, oldest first (never the
+    /// password): `{"region", "access_key_id", "mechanism", "outcome",
+    /// "derived_for", "time"}`, `outcome` one of `ok`, `wrong-password`,
+    /// `secret-as-password`, `other-region` (`derived_for` names the region the
+    /// password was derived for), `legacy-v2`, `inactive-key`,
+    /// `propagating-key`, `region-not-enabled`.
+    pub fn smtp_auth_attempts(&self) -> Vec<Value> {
+        self.get_list("smtp-auth")
+    }
+
+    fn get_list(&self, what: &str) -> Vec<Value> {
+        let path = format!("/_ses_doctor/accounts/{}/{what}", self.id);
+        let (status, body) = emulator().control("GET", &path, &json!({}));
+        assert_eq!(status, 200, "{what}: {body}");
+        body.as_array()
+            .unwrap_or_else(|| panic!("{what}: not a list: {body}"))
+            .clone()
     }
 
     /// Environment for running the `ses-doctor` binary against this account with
