@@ -451,6 +451,17 @@ pub async fn create_key(
     }
     finding.resolved = true;
     finding.fixes.push(fix);
+    // SMTP passwords are derived from the secret: a new key means a new SMTP password.
+    note(
+        finding,
+        "SMTP",
+        format!(
+            "a mailer that sends over SMTP needs the new key's SMTP password for {0}: user name {1}, password from `ses-doctor smtp-password --region {0}`{2}",
+            ctx.region,
+            new_key.id,
+            if ctx.target.credentials_out.is_some() { " (also in the --credentials-out file)" } else { "" }
+        ),
+    );
     offer_reveal(ctx, &new_key)?;
     Ok(Some(working))
 }

@@ -177,6 +177,9 @@ async fn lost_secret_gets_a_new_key_saved_and_proven() {
         "{}",
         f.all_evidence()
     );
+    assert!(f
+        .evidence("SMTP")
+        .contains(&format!("user name {}", new.access_key_id)));
 
     // Only the mailer's two key lines changed; the old file is kept next to the new one.
     let after = std::fs::read_to_string(home.credentials_file()).unwrap();
