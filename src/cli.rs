@@ -77,13 +77,19 @@ pub enum Command {
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
     },
-    /// List the SES regions with their SMTP endpoints
-    Regions,
-    /// Print a shell completion script
-    Completions {
-        /// bash, zsh, fish, elvish or powershell
-        shell: String,
+    /// List the SES regions with their endpoints and ports, which are opt-in, and (--check) the account's status in each
+    Regions {
+        /// Add the account's status per region (production access, sending, identities), using the credentials
+        #[arg(long)]
+        check: bool,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `ses-doctor man > ses-doctor.1`
+    Man,
 }
 
 #[derive(Debug, Args)]

@@ -38,7 +38,16 @@ pub trait Prompter: Sync {
     fn select(&self, prompt: &str, items: &[String], default: usize) -> Result<usize, Failure>;
 }
 
-pub struct TerminalPrompter;
+/// dialoguer on stderr, with the spinner suspended while it asks.
+pub struct TerminalPrompter {
+    activity: std::sync::Arc<crate::printer::Activity>,
+}
+
+impl TerminalPrompter {
+    pub fn new(activity: std::sync::Arc<crate::printer::Activity>) -> Self {
+        TerminalPrompter { activity }
+    }
+}
 
 fn prompt_error(e: dialoguer::Error) -> Failure {
     match e {
@@ -51,20 +60,24 @@ fn prompt_error(e: dialoguer::Error) -> Failure {
 
 impl Prompter for TerminalPrompter {
     fn confirm(&self, question: &str, default: bool) -> Result<bool, Failure> {
-        dialoguer::Confirm::new()
-            .with_prompt(question)
-            .default(default)
-            .interact()
-            .map_err(prompt_error)
+        self.activity.suspend(|| {
+            dialoguer::Confirm::new()
+                .with_prompt(question)
+                .default(default)
+                .interact()
+                .map_err(prompt_error)
+        })
     }
 
     fn select(&self, prompt: &str, items: &[String], default: usize) -> Result<usize, Failure> {
-        dialoguer::Select::new()
-            .with_prompt(prompt)
-            .items(items)
-            .default(default)
-            .interact()
-            .map_err(prompt_error)
+        self.activity.suspend(|| {
+            dialoguer::Select::new()
+                .with_prompt(prompt)
+                .items(items)
+                .default(default)
+                .interact()
+                .map_err(prompt_error)
+        })
     }
 }
 

@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod diagnose;
 pub mod exit;
 pub mod printer;
+pub mod region_list;
 pub mod regions;
 pub mod render;
 pub mod report;

@@ -15,7 +15,7 @@ use crate::printer::Printer;
 use crate::secret::AccessKey;
 use crate::smtp_client::TlsMode;
 use crate::{regions, secret_input, smtp_password};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use std::time::Duration;
 
 pub fn main() -> std::process::ExitCode {
@@ -70,8 +70,21 @@ async fn execute(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Diagnose(ref args) => diagnose(&cli, args, printer).await,
         Command::SmtpPassword(ref args) => smtp_password_cmd(&cli, args, printer).await,
         Command::Explain { .. } => not_yet("explain"),
-        Command::Regions => not_yet("regions"),
-        Command::Completions { .. } => not_yet("completions"),
+        Command::Regions { check } => regions_cmd(&cli, check, printer).await,
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ses-doctor", &mut out);
+            printer.stdout(&String::from_utf8_lossy(&out));
+            Ok(ExitCode::Clean)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(|e| anyhow::anyhow!("cannot render the manual page: {e}"))?;
+            printer.stdout(&String::from_utf8_lossy(&out));
+            Ok(ExitCode::Clean)
+        }
     }
 }
 
@@ -139,7 +152,10 @@ async fn diagnose(cli: &Cli, args: &DiagnoseArgs, printer: &Printer) -> anyhow::
         check_user_name(name)?;
     }
     let email = test_email_options(args, access_key_id.is_some())?;
-    let consent = Consent::new(Mode::detect(g.yes, g.dry_run), Box::new(TerminalPrompter));
+    let consent = Consent::new(
+        Mode::detect(g.yes, g.dry_run),
+        Box::new(TerminalPrompter::new(printer.activity.clone())),
+    );
     let report = diagnose::run(
         Diagnosis {
             env: &env,
@@ -174,6 +190,48 @@ async fn diagnose(cli: &Cli, args: &DiagnoseArgs, printer: &Printer) -> anyhow::
     .await?;
     printer.report(&report);
     Ok(report.exit_code())
+}
+
+/// `ses-doctor regions [--check]`.
+async fn regions_cmd(cli: &Cli, check: bool, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let scan = if check {
+        let g = &cli.global;
+        let env = Environment::capture();
+        let profiles = aws_setup::load_profiles(&env).await?;
+        let timeout = Duration::from_secs(g.timeout);
+        let setup = AwsSetup::new(g.endpoint_url.clone(), g.profile.clone(), timeout)?;
+        let resolver = Resolver {
+            env: &env,
+            profiles: &profiles,
+            provider_config: setup.provider_config(),
+            timeout,
+        };
+        // The admin credentials when given: a send-only user may not list identities.
+        let lookup = match resolver.admin(g.admin_profile.as_deref()).await? {
+            Some(admin) => admin,
+            None => resolver.sending(None, g.profile.as_deref()).await?,
+        };
+        let key = lookup.key.map_err(|reason| {
+            Failure::usage(format!(
+                "--check needs credentials: {} ({reason})",
+                lookup.detail
+            ))
+        })?;
+        let config = setup.sdk_config(&key).await;
+        let regions: Vec<_> = crate::region_list::ses_regions()
+            .filter(|r| !r.name.starts_with("us-gov-"))
+            .collect();
+        printer.debug(&format!("scanning {} regions", regions.len()));
+        Some(crate::diagnose::region::scan(&config, &regions, timeout).await)
+    } else {
+        None
+    };
+    let list = crate::region_list::build(scan.as_deref());
+    match printer.format {
+        OutputFormat::Human => printer.stdout(&crate::region_list::render_human(&list)),
+        OutputFormat::Json => printer.stdout(&(serde_json::to_string_pretty(&list)? + "\n")),
+    }
+    Ok(ExitCode::Clean)
 }
 
 /// The test email's options, with the SMTP password read as a secret (never from argv).

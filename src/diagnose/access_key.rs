@@ -150,6 +150,8 @@ impl SaveTarget {
 pub trait Reveal: Sync {
     /// False for machine output (`--output json`): secrets are then only saved, never shown.
     fn can_reveal(&self) -> bool;
+    /// Under GitHub Actions: hide `secret` from the log before anything could print it.
+    fn mask(&self, secret: &Secret);
     fn reveal(&self, label: &str, secret: &Secret);
 }
 
@@ -386,6 +388,7 @@ pub async fn create_key(
         }
     };
 
+    ctx.reveal.mask(&new_key.secret);
     // Saved before anything else can fail.
     match save(ctx.target, &new_key, ctx.region) {
         Ok(saved) => note(
@@ -875,6 +878,7 @@ mod tests {
         fn can_reveal(&self) -> bool {
             self.allowed
         }
+        fn mask(&self, _: &Secret) {}
         fn reveal(&self, label: &str, secret: &Secret) {
             self.shown
                 .lock()

@@ -60,6 +60,13 @@ pub struct Diagnosis<'a> {
 /// Progress reporting: the caller decides whether and where it is shown.
 pub trait Progress {
     fn step_started(&self, step: StepId);
+    fn step_finished(&self, step: &Step);
+}
+
+/// Adds a finished step to the report, and tells the person watching.
+fn push(report: &mut Report, progress: &dyn Progress, step: Step) {
+    progress.step_finished(&step);
+    report.push_step(step);
 }
 
 /// The credentials the mailer will send with, as they stand now.
@@ -94,17 +101,22 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
     });
     let key_unusable =
         local.has(Code::CredentialsNotFound) || local.has(Code::AccessKeyIdMalformed);
-    report.push_step(local);
+    push(&mut report, progress, local);
 
     let key = match (&d.sending.key, key_unusable) {
         (Ok(key), false) => key.clone(),
         _ => {
-            report.push_step(Step::skipped(
-                StepId::Identity,
-                "there is no usable access key to check (see step 0)",
-            ));
+            push(
+                &mut report,
+                progress,
+                Step::skipped(
+                    StepId::Identity,
+                    "there is no usable access key to check (see step 0)",
+                ),
+            );
             push_skipped(
                 &mut report,
+                progress,
                 &AFTER_IDENTITY,
                 "step 1 could not confirm the credentials",
             );
@@ -311,14 +323,27 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
     }
 
     let identity_ok = open_error(&id_step).is_none();
-    report.push_step(id_step);
+    push(&mut report, progress, id_step);
     let caller = match (&current.caller, identity_ok) {
         (Some(c), true) => c.clone(),
         _ => {
             let reason = "step 1 found a problem with the credentials to fix first";
-            report.push_step(key_step.unwrap_or_else(|| Step::skipped(StepId::AccessKey, reason)));
-            report.push_step(user_step.unwrap_or_else(|| Step::skipped(StepId::IamUser, reason)));
-            push_skipped(&mut report, &[StepId::Region, StepId::Permissions], reason);
+            push(
+                &mut report,
+                progress,
+                key_step.unwrap_or_else(|| Step::skipped(StepId::AccessKey, reason)),
+            );
+            push(
+                &mut report,
+                progress,
+                user_step.unwrap_or_else(|| Step::skipped(StepId::IamUser, reason)),
+            );
+            push_skipped(
+                &mut report,
+                progress,
+                &[StepId::Region, StepId::Permissions],
+                reason,
+            );
             // SMTP credentials given as the mailer has them can still be tested: the answer
             // (535, or a 554 after AUTH) says more about them.
             if d.email.via == test_email::Via::Smtp && d.email.smtp.password.is_some() {
@@ -336,9 +361,9 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
                     timeout: d.setup.timeout,
                 })
                 .await?;
-                report.push_step(step);
+                push(&mut report, progress, step);
             } else {
-                push_skipped(&mut report, &[StepId::TestEmail], reason);
+                push_skipped(&mut report, progress, &[StepId::TestEmail], reason);
             }
             return Ok(report);
         }
@@ -365,7 +390,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
     })
     .await?;
     let choice = region.choice;
-    report.push_step(region.step);
+    push(&mut report, progress, region.step);
 
     progress.step_started(StepId::Permissions);
     let send_region = choice
@@ -388,7 +413,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
         consent: d.consent,
     })
     .await?;
-    report.push_step(permissions);
+    push(&mut report, progress, permissions);
 
     // Step 4: the keys of the user in use (age, spares), after any repair above.
     let mut step = key_step.unwrap_or_else(access_key::new_step);
@@ -411,25 +436,30 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
                 },
             )
             .await?;
-            report.push_step(step);
+            push(&mut report, progress, step);
             if let Some(w) = rotated {
                 current.replace(w);
             }
         }
-        None => report.push_step(Step::skipped(
-            StepId::AccessKey,
-            "the credentials are not an IAM user's",
-        )),
+        None => push(
+            &mut report,
+            progress,
+            Step::skipped(StepId::AccessKey, "the credentials are not an IAM user's"),
+        ),
     }
 
-    report.push_step(user_step.unwrap_or_else(|| {
-        let mut s = iam_user::new_step();
-        s.reason = Some(match &caller.user_name {
-            Some(user) => format!("the mailer sends as the IAM user {user}"),
-            None => "the credentials are not an IAM user's".into(),
-        });
-        s
-    }));
+    push(
+        &mut report,
+        progress,
+        user_step.unwrap_or_else(|| {
+            let mut s = iam_user::new_step();
+            s.reason = Some(match &caller.user_name {
+                Some(user) => format!("the mailer sends as the IAM user {user}"),
+                None => "the credentials are not an IAM user's".into(),
+            });
+            s
+        }),
+    );
     progress.step_started(StepId::TestEmail);
     let step = test_email::check(test_email::TestEmailInput {
         sending: Some(&current.config),
@@ -444,7 +474,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
         timeout: d.setup.timeout,
     })
     .await?;
-    report.push_step(step);
+    push(&mut report, progress, step);
     Ok(report)
 }
 
@@ -481,8 +511,8 @@ const AFTER_IDENTITY: [StepId; 5] = [
 
 /// Steps that did not run are reported, not left out, so the report always says what was and
 /// was not checked.
-fn push_skipped(report: &mut Report, steps: &[StepId], reason: &str) {
+fn push_skipped(report: &mut Report, progress: &dyn Progress, steps: &[StepId], reason: &str) {
     for id in steps {
-        report.push_step(Step::skipped(*id, reason));
+        push(report, progress, Step::skipped(*id, reason));
     }
 }
