@@ -70,13 +70,6 @@ fn invalid_region_flag_and_endpoint() {
 }
 
 #[test]
-fn commands_of_later_versions_say_so() {
-    let home = Home::new();
-    let out = home.command("http://127.0.0.1:9").args(["regions"]).run();
-    assert_usage_error(&out, "not implemented yet");
-}
-
-#[test]
 fn invalid_region_in_the_profile_is_a_finding() {
     // The mailer's own configuration is what is being diagnosed: a display name where the
     // region code belongs is reported, with the code it should be.
