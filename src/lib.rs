@@ -9,6 +9,7 @@ pub mod consent;
 pub mod credentials;
 pub mod diagnose;
 pub mod exit;
+pub mod explain;
 pub mod printer;
 pub mod region_list;
 pub mod regions;

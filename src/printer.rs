@@ -100,6 +100,11 @@ impl Printer {
         }
     }
 
+    /// Whether stdout gets colour (`--color`, `NO_COLOR`, a terminal).
+    pub fn color(&self) -> bool {
+        self.color
+    }
+
     pub fn report(&self, report: &Report) {
         self.activity.clear();
         let text = match self.format {

@@ -69,7 +69,7 @@ async fn execute(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Diagnose(ref args) => diagnose(&cli, args, printer).await,
         Command::SmtpPassword(ref args) => smtp_password_cmd(&cli, args, printer).await,
-        Command::Explain { .. } => not_yet("explain"),
+        Command::Explain { ref text } => explain_cmd(text, printer),
         Command::Regions { check } => regions_cmd(&cli, check, printer).await,
         Command::Completions { shell } => {
             let mut out = Vec::new();
@@ -86,14 +86,6 @@ async fn execute(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::Clean)
         }
     }
-}
-
-fn not_yet(command: &str) -> anyhow::Result<ExitCode> {
-    Err(Failure::usage(format!(
-        "`ses-doctor {command}` is not implemented yet in version {}",
-        env!("CARGO_PKG_VERSION")
-    ))
-    .into())
 }
 
 async fn diagnose(cli: &Cli, args: &DiagnoseArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
@@ -427,4 +419,18 @@ async fn smtp_password_cmd(
         }
     }
     Ok(ExitCode::Clean)
+}
+
+/// `ses-doctor explain <code or error text>`: offline. Exit 0 when the text is recognised, 1 when
+/// not (the answer then suggests `ses-doctor diagnose`), 2 for empty input.
+fn explain_cmd(text: &[String], printer: &Printer) -> anyhow::Result<ExitCode> {
+    let input = crate::explain::read_input(text)?;
+    let explanation = crate::explain::explain(&input);
+    match printer.format {
+        OutputFormat::Json => printer.stdout(&crate::explain::render_json(&explanation)),
+        OutputFormat::Human => {
+            printer.stdout(&crate::explain::render_human(&explanation, printer.color()))
+        }
+    }
+    Ok(crate::explain::exit_code(&explanation))
 }

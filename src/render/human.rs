@@ -147,6 +147,16 @@ pub fn render(report: &Report, theme: &Theme) -> String {
         }
     }
 
+    let proposed = report
+        .findings()
+        .flat_map(|f| f.fixes.iter())
+        .filter(|x| x.kind == FixKind::Automatic && x.status == FixStatus::Proposed)
+        .count();
+    let planned = report
+        .findings()
+        .flat_map(|f| f.fixes.iter())
+        .filter(|x| x.status == FixStatus::Planned)
+        .count();
     let s = &report.summary;
     let verdict = match s.outcome {
         "clean" => theme.pass.apply_to("Nothing wrong remains.".to_string()),
@@ -168,6 +178,21 @@ pub fn render(report: &Report, theme: &Theme) -> String {
         if s.fixes_applied == 1 { "" } else { "es" },
         s.exit_code
     );
+    if proposed > 0 {
+        let _ = writeln!(
+            out,
+            "{} ses-doctor can apply {proposed} of the fixes above: run it on a terminal to be asked, or again with --yes (deleting, deactivating and rotating keys also need their own flags).",
+            theme.bold.apply_to("Next:")
+        );
+    }
+    if planned > 0 {
+        let _ = writeln!(
+            out,
+            "{} {planned} change{} would be made; nothing was changed (--dry-run).",
+            theme.bold.apply_to("Dry run:"),
+            plural(planned)
+        );
+    }
     out
 }
 

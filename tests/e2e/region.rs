@@ -481,3 +481,57 @@ async fn region_without_ses() {
         .evidence("best region")
         .starts_with("eu-west-1"));
 }
+
+#[tokio::test]
+async fn human_report_says_how_to_apply_the_fixes() {
+    let account = emulator().new_account();
+    let keys = identities_elsewhere(&account).await;
+    let home = home_for(&account, &keys);
+    let human = |extra: &[&str]| {
+        home.for_account(&account)
+            .args([
+                "diagnose",
+                "--profile",
+                "mailer",
+                "--admin-profile",
+                "admin",
+                "--regions",
+                "us-east-1,eu-west-1",
+            ])
+            .args(extra)
+            .secret(&keys.secret_access_key)
+            .run()
+    };
+    let out = human(&[]);
+    out.assert_code(1);
+    assert!(
+        out.stdout
+            .contains("→ fix: Set region = eu-west-1 in profile 'mailer'"),
+        "{}",
+        out.stdout
+    );
+    assert!(out
+        .stdout
+        .contains("          $ aws configure set region eu-west-1 --profile mailer"));
+    assert!(
+        out.stdout
+            .contains("Next: ses-doctor can apply 1 of the fixes above"),
+        "{}",
+        out.stdout
+    );
+    let out = human(&["--dry-run"]);
+    assert!(
+        out.stdout
+            .contains("→ would fix (dry run): Set region = eu-west-1"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("Dry run: 1 change would be made; nothing was changed"),
+        "{}",
+        out.stdout
+    );
+    // Progress is silent when stderr is not a terminal.
+    assert!(!out.stderr.contains("Step 2"), "{}", out.stderr);
+}
