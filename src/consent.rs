@@ -61,6 +61,7 @@ fn prompt_error(e: dialoguer::Error) -> Failure {
 impl Prompter for TerminalPrompter {
     fn confirm(&self, question: &str, default: bool) -> Result<bool, Failure> {
         self.activity.suspend(|| {
+            crate::terminal::flush_input();
             dialoguer::Confirm::new()
                 .with_prompt(question)
                 .default(default)
@@ -71,6 +72,7 @@ impl Prompter for TerminalPrompter {
 
     fn select(&self, prompt: &str, items: &[String], default: usize) -> Result<usize, Failure> {
         self.activity.suspend(|| {
+            crate::terminal::flush_input();
             dialoguer::Select::new()
                 .with_prompt(prompt)
                 .items(items)

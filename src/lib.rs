@@ -20,3 +20,4 @@ pub mod secret;
 pub mod secret_input;
 pub mod smtp_client;
 pub mod smtp_password;
+pub mod terminal;

@@ -46,13 +46,19 @@ impl Activity {
         }
         if let Ok(mut slot) = self.bar.lock() {
             match slot.take() {
-                Some(bar) => bar.finish_with_message(line),
-                None => eprintln!("{line}"),
+                Some(bar) => {
+                    bar.set_style(
+                        ProgressStyle::with_template("  {msg}")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    );
+                    bar.finish_with_message(line);
+                }
+                None => eprintln!("  {line}"),
             }
         }
     }
 
-    fn clear(&self) {
+    pub fn clear(&self) {
         if let Ok(mut slot) = self.bar.lock() {
             if let Some(bar) = slot.take() {
                 bar.finish_and_clear();

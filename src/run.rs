@@ -39,17 +39,14 @@ pub fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(ExitCode::Incomplete.code() as u8);
         }
     };
-    let result = runtime.block_on(async {
-        tokio::select! {
-            result = execute(cli, &printer) => result,
-            _ = tokio::signal::ctrl_c() => Err(Failure::interrupted().into()),
-        }
-    });
+    crate::terminal::save();
+    watch_for_interrupt(&runtime, printer.activity.clone());
+    let result = runtime.block_on(execute(cli, &printer));
     let code = match result {
         Ok(code) => code,
         Err(err) => match err.downcast_ref::<Failure>() {
             Some(f) if f.exit == ExitCode::Interrupted => {
-                printer.note("interrupted");
+                interrupted(&printer.activity);
                 f.exit
             }
             Some(f) => {
@@ -63,6 +60,42 @@ pub fn main() -> std::process::ExitCode {
         },
     };
     std::process::ExitCode::from(code.code() as u8)
+}
+
+/// Ctrl-C, wherever the run is: in a prompt (which blocks its thread: the handler runs on the
+/// runtime's other thread), or waiting for AWS. Files are only ever replaced by an atomic rename,
+/// so exiting here leaves each one as it was or as it was meant to become.
+fn watch_for_interrupt(
+    runtime: &tokio::runtime::Runtime,
+    activity: std::sync::Arc<crate::printer::Activity>,
+) {
+    // Registered now, before any prompt can be shown.
+    #[cfg(unix)]
+    let signal = runtime.block_on(async {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+    });
+    #[cfg(unix)]
+    if let Ok(mut signal) = signal {
+        runtime.spawn(async move {
+            if signal.recv().await.is_some() {
+                interrupted(&activity);
+                std::process::exit(ExitCode::Interrupted.code());
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            interrupted(&activity);
+            std::process::exit(ExitCode::Interrupted.code());
+        }
+    });
+}
+
+fn interrupted(activity: &crate::printer::Activity) {
+    activity.clear();
+    crate::terminal::restore();
+    eprintln!("\ninterrupted");
 }
 
 async fn execute(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {

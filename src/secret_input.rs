@@ -49,6 +49,7 @@ pub fn read(env_var: &str, prompt: &str) -> Result<SecretInput, Failure> {
             from: "stdin",
         });
     }
+    crate::terminal::flush_input();
     let value = dialoguer::Password::new()
         .with_prompt(prompt)
         .allow_empty_password(false)

@@ -316,7 +316,7 @@ pub async fn create_key(
     }
     let question = format!(
         "Create a new access key for {user} and save it in {}?",
-        describe_target(ctx.target)
+        short_target(ctx.target)
     );
     let decision = match purpose {
         Purpose::Repair => ctx.consent.decide(&question)?,
@@ -467,6 +467,22 @@ pub async fn create_key(
     );
     offer_reveal(ctx, &new_key)?;
     Ok(Some(working))
+}
+
+/// Where the key goes, short enough for a one-line question.
+fn short_target(target: &SaveTarget) -> String {
+    let mut parts = Vec::new();
+    if let Some(p) = &target.profile {
+        parts.push(format!("profile '{p}'"));
+    }
+    if let Some(f) = &target.credentials_out {
+        parts.push(
+            f.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
+    }
+    parts.join(" and ")
 }
 
 fn describe_target(target: &SaveTarget) -> String {
@@ -802,10 +818,7 @@ async fn retire(
         status: FixStatus::Proposed,
     };
     let decision = ctx.consent.decide_optional(
-        &format!(
-            "Deactivate the access key {} of {user} (it can be activated again)?",
-            spare.id
-        ),
+        &format!("Deactivate {user}'s spare key {} (reversible)?", spare.id),
         ctx.deactivate_old_key,
     )?;
     match decision {

@@ -329,6 +329,13 @@ impl SesDoctor {
         self.spawn().wait()
     }
 
+    /// The configured command (program, arguments, isolated environment), for a test that runs
+    /// it its own way: in a pseudo-terminal, or with a stdin it holds open. The secrets and the
+    /// deadline stay behind: such a test checks its output itself.
+    pub fn into_command(self) -> Command {
+        self.cmd
+    }
+
     /// Starts the process and returns at once (to kill it half-way, or run several at a time).
     pub fn spawn(mut self) -> Running {
         self.cmd

@@ -31,8 +31,8 @@ fn completion_scripts_for_bash_zsh_and_fish() {
             "diagnose",
             "smtp-password",
             "regions",
-            "--admin-profile",
-            "--delete-old-key",
+            "admin-profile",
+            "delete-old-key",
         ] {
             assert!(out.stdout.contains(word), "{shell} completion lacks {word}");
         }
