@@ -36,6 +36,13 @@ impl Mode {
 pub trait Prompter: Sync {
     fn confirm(&self, question: &str, default: bool) -> Result<bool, Failure>;
     fn select(&self, prompt: &str, items: &[String], default: usize) -> Result<usize, Failure>;
+    /// Free text, re-asked until `validate` accepts it.
+    fn input(
+        &self,
+        prompt: &str,
+        default: &str,
+        validate: &dyn Fn(&str) -> Result<(), String>,
+    ) -> Result<String, Failure>;
 }
 
 /// dialoguer on stderr, with the spinner suspended while it asks.
@@ -66,6 +73,24 @@ impl Prompter for TerminalPrompter {
                 .with_prompt(question)
                 .default(default)
                 .interact()
+                .map_err(prompt_error)
+        })
+    }
+
+    fn input(
+        &self,
+        prompt: &str,
+        default: &str,
+        validate: &dyn Fn(&str) -> Result<(), String>,
+    ) -> Result<String, Failure> {
+        self.activity.suspend(|| {
+            crate::terminal::flush_input();
+            dialoguer::Input::<String>::new()
+                .with_prompt(prompt)
+                .default(default.to_owned())
+                .validate_with(|text: &String| validate(text.trim()))
+                .interact_text()
+                .map(|text| text.trim().to_owned())
                 .map_err(prompt_error)
         })
     }
@@ -144,6 +169,19 @@ impl Consent {
         }
     }
 
+    /// A name or an address, validated; the default without a person to ask.
+    pub fn text(
+        &self,
+        prompt: &str,
+        default: &str,
+        validate: &dyn Fn(&str) -> Result<(), String>,
+    ) -> Result<String, Failure> {
+        match self.mode {
+            Mode::Ask => self.prompter.input(prompt, default, validate),
+            _ => Ok(default.to_owned()),
+        }
+    }
+
     /// A choice among `items`; the default without a person to ask.
     pub fn choose(&self, prompt: &str, items: &[String], default: usize) -> Result<usize, Failure> {
         match self.mode {
@@ -163,6 +201,7 @@ pub mod scripted {
     pub enum Answer {
         Confirm(bool),
         Select(usize),
+        Text(String),
     }
 
     pub struct Scripted {
@@ -186,6 +225,23 @@ pub mod scripted {
             match self.answers.lock().unwrap().pop() {
                 Some(Answer::Confirm(b)) => Ok(b),
                 other => panic!("expected a confirm answer for {question:?}, script has {other:?}"),
+            }
+        }
+
+        fn input(
+            &self,
+            prompt: &str,
+            _: &str,
+            validate: &dyn Fn(&str) -> Result<(), String>,
+        ) -> Result<String, Failure> {
+            // Like the terminal: answers are tried in turn until one is valid.
+            loop {
+                self.asked.lock().unwrap().push(prompt.to_owned());
+                match self.answers.lock().unwrap().pop() {
+                    Some(Answer::Text(t)) if validate(&t).is_ok() => return Ok(t),
+                    Some(Answer::Text(_)) => continue,
+                    other => panic!("expected a text answer for {prompt:?}, script has {other:?}"),
+                }
             }
         }
 
@@ -219,6 +275,27 @@ pub mod scripted {
         );
         assert_eq!(c.decide("q").unwrap(), Decision::Leave(FixStatus::Declined));
         assert_eq!(c.choose("p", &["a".into(), "b".into()], 1).unwrap(), 0);
+    }
+
+    #[test]
+    fn text_is_validated_and_defaults_without_a_person() {
+        let valid = |t: &str| {
+            if t.contains(' ') {
+                Err("no spaces".to_owned())
+            } else {
+                Ok(())
+            }
+        };
+        let c = Consent::new(Mode::Yes, Box::new(Scripted::new(vec![])));
+        assert_eq!(c.text("Name", "ses-sender", &valid).unwrap(), "ses-sender");
+        let c = Consent::new(
+            Mode::Ask,
+            Box::new(Scripted::new(vec![
+                Answer::Text("bad name".into()),
+                Answer::Text("wp-mailer".into()),
+            ])),
+        );
+        assert_eq!(c.text("Name", "ses-sender", &valid).unwrap(), "wp-mailer");
     }
 
     #[test]

@@ -358,20 +358,9 @@ fn check_new_file(path: &std::path::Path) -> Result<(), Failure> {
     Ok(())
 }
 
-/// IAM user names: 1-64 characters of letters, digits and `+=,.@_-`.
 fn check_user_name(name: &str) -> Result<(), Failure> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(Failure::usage(format!(
-            "--user-name '{name}' is not a valid IAM user name (1-64 letters, digits and +=,.@_-)"
-        )))
-    }
+    crate::diagnose::iam_user::validate_name(name)
+        .map_err(|e| Failure::usage(format!("--user-name {e}")))
 }
 
 async fn smtp_password_cmd(

@@ -13,6 +13,22 @@ use aws_sdk_iam::error::ProvideErrorMetadata;
 /// The default name of the user ses-doctor creates.
 pub const DEFAULT_USER: &str = "ses-sender";
 
+/// IAM user names: 1-64 characters of letters, digits and `+=,.@_-`.
+pub fn validate_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{name}' is not a valid IAM user name (1-64 letters, digits and +=,.@_-)"
+        ))
+    }
+}
+
 pub struct NewUser<'a> {
     pub ctx: &'a KeyContext<'a>,
     pub name: &'a str,

@@ -280,11 +280,14 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
     let root = current.caller.as_ref().is_some_and(Caller::is_root);
     if user_step.is_none() && (root || d.keys.new_user) {
         progress.step_started(StepId::IamUser);
-        let name = d
-            .keys
-            .user_name
-            .clone()
-            .unwrap_or_else(|| iam_user::DEFAULT_USER.to_owned());
+        let name = match &d.keys.user_name {
+            Some(name) => name.clone(),
+            None => d.consent.text(
+                "Name of the IAM user to send with",
+                iam_user::DEFAULT_USER,
+                &iam_user::validate_name,
+            )?,
+        };
         let mut ustep = iam_user::new_step();
         let mut finding = if root {
             iam_user::missing_user(&name)

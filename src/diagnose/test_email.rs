@@ -120,7 +120,27 @@ fn pick_sender(
         &domains,
         0,
     )?;
-    Ok(Some(format!("ses-doctor-test@{}", domains[index])))
+    let domain = domains[index].to_ascii_lowercase();
+    // Any address at the domain (or a subdomain) is covered by its verification.
+    let at_domain = |text: &str| -> Result<(), String> {
+        let covered = text.rsplit_once('@').is_some_and(|(local, d)| {
+            let d = d.to_ascii_lowercase();
+            !local.is_empty() && (d == domain || d.ends_with(&format!(".{domain}")))
+        });
+        if covered {
+            Ok(())
+        } else {
+            Err(format!(
+                "an address at {domain}, like ses-doctor-test@{domain}"
+            ))
+        }
+    };
+    let from = consent.text(
+        "Send the test email from which address?",
+        &format!("ses-doctor-test@{domain}"),
+        &at_domain,
+    )?;
+    Ok(Some(from))
 }
 
 fn sent(message_id: &str, from: &str, to: &str, region: &str, via: &str) -> Finding {

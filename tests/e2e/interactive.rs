@@ -668,3 +668,52 @@ async fn ctrl_c_at_the_hidden_prompt_exits_130_with_echo_back_on() {
         .assert_shows("interrupted")
         .assert_terminal_restored();
 }
+
+#[tokio::test]
+async fn names_and_addresses_are_typed_and_validated() {
+    // Root keys in the mailer's profile: a new IAM user is needed, and its name is asked for.
+    let account = emulator().new_account();
+    account.create_identity("us-east-1", DOMAIN, true).await;
+    account.set_ses_account("us-east-1", true, true);
+    let root = Keys {
+        access_key_id: account.root.access_key_id.clone(),
+        secret_access_key: account.root.secret_access_key.clone(),
+    };
+    let home = home_for(&account, &root, "[profile mailer]\nregion = us-east-1\n");
+    let mut term = Terminal::start(
+        home.for_account(&account).args([
+            "diagnose",
+            "--profile",
+            "mailer",
+            "--regions",
+            "us-east-1",
+        ]),
+        &[&root.secret_access_key],
+    );
+    term.expect("Name of the IAM user to send with");
+    // Refused with the rule, then asked again.
+    term.type_keys("bad name!\r");
+    term.expect("is not a valid IAM user name");
+    term.type_keys("wp-sender\r");
+    term.answer("Create the IAM user wp-sender", true);
+    term.answer("Show the new secret access key once", false);
+    term.answer("Show the SES SMTP password for us-east-1", false);
+    // Only a domain is verified: the sender address is asked for, at that domain.
+    term.expect("Send the test email from which address?");
+    term.type_keys("someone@elsewhere.org\r");
+    term.expect("an address at example.com");
+    term.type_keys("wordpress@example.com\r");
+    let ended = term.finish();
+    ended
+        .assert_code(0)
+        .assert_shows("SES accepted the test email from wordpress@example.com");
+    let users = account.iam().get_user().user_name("wp-sender").send().await;
+    assert!(users.is_ok(), "the typed name was used");
+    assert!(account
+        .iam()
+        .get_user()
+        .user_name("ses-sender")
+        .send()
+        .await
+        .is_err());
+}
