@@ -182,6 +182,14 @@ impl Finding {
         self
     }
 
+    /// Adds evidence to a finding already made (what a fix did, the state it left).
+    pub fn note(&mut self, label: &str, value: impl Into<String>) {
+        self.evidence.push(Evidence {
+            label: label.into(),
+            value: value.into(),
+        });
+    }
+
     pub fn fix(mut self, fix: Fix) -> Self {
         self.fixes.push(fix);
         self

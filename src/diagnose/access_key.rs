@@ -14,7 +14,7 @@ use crate::codes::Code;
 use crate::consent::{Consent, Decision};
 use crate::diagnose::identity::{self, Caller};
 use crate::exit::Failure;
-use crate::report::{Evidence, Finding, Fix, FixKind, FixStatus, Severity, Step, StepId};
+use crate::report::{Finding, Fix, FixKind, FixStatus, Severity, Step, StepId};
 use crate::secret::{AccessKey, Secret};
 use crate::smtp_password;
 use aws_config::SdkConfig;
@@ -108,6 +108,25 @@ pub async fn list_keys(clients: &dyn Clients, user: &str) -> Result<Vec<KeyInfo>
     Ok(keys)
 }
 
+/// Activates or deactivates a key.
+async fn set_key_status(
+    clients: &dyn Clients,
+    user: &str,
+    key_id: &str,
+    status: StatusType,
+) -> Result<(), String> {
+    clients
+        .iam()
+        .update_access_key()
+        .user_name(user)
+        .access_key_id(key_id)
+        .status(status)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| iam_error(&e))
+}
+
 fn iam_error<E: ProvideErrorMetadata + std::error::Error + 'static>(e: &E) -> String {
     match (e.code(), e.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
@@ -175,13 +194,6 @@ pub struct Working {
     pub caller: Caller,
 }
 
-fn note(finding: &mut Finding, label: &str, value: impl Into<String>) {
-    finding.evidence.push(Evidence {
-        label: label.into(),
-        value: value.into(),
-    });
-}
-
 /// Polls STS until `key` is accepted: IAM takes seconds to spread a change (about 30 s at most).
 async fn wait_until_accepted(setup: &AwsSetup, key: &AccessKey) -> Option<(Working, Duration)> {
     let config = setup.sdk_config(key).await;
@@ -239,31 +251,21 @@ pub async fn activate(
     match decision {
         Decision::Leave(status) => fix.status = status,
         Decision::Apply => {
-            let result = ctx
-                .iam
-                .iam()
-                .update_access_key()
-                .user_name(user)
-                .access_key_id(&key.id)
-                .status(StatusType::Active)
-                .send()
-                .await;
+            let result = set_key_status(ctx.iam, user, &key.id, StatusType::Active).await;
             match result {
                 Err(e) => {
                     fix.status = FixStatus::Failed;
-                    note(finding, "fix failed", iam_error(&e));
+                    finding.note("fix failed", e);
                 }
                 Ok(_) => {
                     fix.status = FixStatus::Applied;
                     match wait_until_accepted(ctx.setup, key).await {
                         Some((w, waited)) => {
                             finding.resolved = true;
-                            note(finding, "after the fix", format!("AWS accepts the key (after {} s)", waited.as_secs()));
+                            finding.note("after the fix", format!("AWS accepts the key (after {} s)", waited.as_secs()));
                             working = Some(w);
                         }
-                        None => note(
-                            finding,
-                            "after the fix",
+                        None => finding.note("after the fix",
                             "the key is Active in IAM but AWS does not accept it yet: run ses-doctor again in a minute",
                         ),
                     }
@@ -335,19 +337,14 @@ pub async fn create_key(
         Ok(k) => k,
         Err(e) => {
             fix.status = FixStatus::Failed;
-            note(
-                finding,
-                "fix failed",
-                format!("cannot list the keys of {user}: {e}"),
-            );
+            finding.note("fix failed", format!("cannot list the keys of {user}: {e}"));
             finding.fixes.push(fix);
             return Ok(None);
         }
     };
     if keys.len() >= KEYS_PER_USER && !free_a_slot(ctx, step, user, &keys, in_use).await? {
         fix.status = FixStatus::Proposed;
-        note(
-            finding,
+        finding.note(
             "blocked",
             format!("{user} already has two access keys (see access-key-limit)"),
         );
@@ -371,18 +368,14 @@ pub async fn create_key(
             },
             None => {
                 fix.status = FixStatus::Failed;
-                note(finding, "fix failed", "IAM returned no key");
+                finding.note("fix failed", "IAM returned no key");
                 finding.fixes.push(fix);
                 return Ok(None);
             }
         },
         Err(e) => {
             fix.status = FixStatus::Failed;
-            note(
-                finding,
-                "fix failed",
-                format!("CreateAccessKey: {}", iam_error(&e)),
-            );
+            finding.note("fix failed", format!("CreateAccessKey: {}", iam_error(&e)));
             finding.fixes.push(fix);
             return Ok(None);
         }
@@ -391,8 +384,7 @@ pub async fn create_key(
     ctx.reveal.mask(&new_key.secret);
     // Saved before anything else can fail.
     match save(ctx.target, &new_key, ctx.region) {
-        Ok(saved) => note(
-            finding,
+        Ok(saved) => finding.note(
             "new key",
             format!("{} created for {user}, saved in {saved}", new_key.id),
         ),
@@ -415,7 +407,7 @@ pub async fn create_key(
                     iam_error(&d)
                 ),
             };
-            note(finding, "state", state);
+            finding.note("state", state);
             finding.fixes.push(fix);
             return Ok(None);
         }
@@ -423,17 +415,14 @@ pub async fn create_key(
     fix.status = FixStatus::Applied;
     let working = match wait_until_accepted(ctx.setup, &new_key).await {
         Some((w, waited)) => {
-            note(
-                finding,
+            finding.note(
                 "accepted",
                 format!("AWS accepts the new key (after {} s)", waited.as_secs()),
             );
             w
         }
         None => {
-            note(
-                finding,
-                "state",
+            finding.note("state",
                 format!(
                     "the new key {} is saved in {} but AWS has not accepted it yet (IAM can take a minute); the old key is untouched. Next: run ses-doctor again",
                     new_key.id,
@@ -445,9 +434,8 @@ pub async fn create_key(
         }
     };
     match ses_answers(&working.config, ctx.region).await {
-        Ok(said) => note(finding, "proven", said),
-        Err(e) => note(
-            finding,
+        Ok(said) => finding.note("proven", said),
+        Err(e) => finding.note(
             "SES call",
             format!("SES did not accept the new key yet: {e}"),
         ),
@@ -455,9 +443,7 @@ pub async fn create_key(
     finding.resolved = true;
     finding.fixes.push(fix);
     // SMTP passwords are derived from the secret: a new key means a new SMTP password.
-    note(
-        finding,
-        "SMTP",
+    finding.note("SMTP",
         format!(
             "a mailer that sends over SMTP needs the new key's SMTP password for {0}: user name {1}, password from `ses-doctor smtp-password --region {0}`{2}",
             ctx.region,
@@ -824,15 +810,7 @@ async fn retire(
     match decision {
         Decision::Leave(status) => fix.status = status,
         Decision::Apply => {
-            let result = ctx
-                .iam
-                .iam()
-                .update_access_key()
-                .user_name(user)
-                .access_key_id(&spare.id)
-                .status(StatusType::Inactive)
-                .send()
-                .await;
+            let result = set_key_status(ctx.iam, user, &spare.id, StatusType::Inactive).await;
             match result {
                 Ok(_) => {
                     fix.status = FixStatus::Applied;
@@ -840,7 +818,7 @@ async fn retire(
                 }
                 Err(e) => {
                     fix.status = FixStatus::Failed;
-                    finding = finding.evidence("fix failed", iam_error(&e));
+                    finding = finding.evidence("fix failed", e);
                 }
             }
         }

@@ -7,7 +7,7 @@ use crate::consent::Decision;
 use crate::diagnose::access_key::{self, KeyContext, Purpose, Working};
 use crate::diagnose::permissions::{self, PolicyChoice};
 use crate::exit::Failure;
-use crate::report::{Evidence, Finding, Fix, FixKind, FixStatus, Severity, Step, StepId};
+use crate::report::{Finding, Fix, FixKind, FixStatus, Severity, Step, StepId};
 use aws_sdk_iam::error::ProvideErrorMetadata;
 
 /// The default name of the user ses-doctor creates.
@@ -69,13 +69,6 @@ pub fn requested(name: &str) -> Finding {
     )
 }
 
-fn note(finding: &mut Finding, label: &str, value: impl Into<String>) {
-    finding.evidence.push(Evidence {
-        label: label.into(),
-        value: value.into(),
-    });
-}
-
 /// Creates (or reuses, when meant) the user, grants it, and gives it a saved, proven key.
 pub async fn create_sender(
     step: &mut Step,
@@ -108,8 +101,7 @@ pub async fn create_sender(
         Err(e) if e.code() == Some("NoSuchEntity") => false,
         Err(e) => {
             fix.status = FixStatus::Failed;
-            note(
-                finding,
+            finding.note(
                 "fix failed",
                 format!("GetUser: {}", e.code().unwrap_or("error")),
             );
@@ -159,8 +151,7 @@ pub async fn create_sender(
             .await;
         if let Err(e) = created {
             fix.status = FixStatus::Failed;
-            note(
-                finding,
+            finding.note(
                 "fix failed",
                 format!(
                     "CreateUser: {}: {}",
@@ -171,19 +162,18 @@ pub async fn create_sender(
             finding.fixes.push(fix);
             return Ok(None);
         }
-        note(finding, "user", format!("created {name}"));
+        finding.note("user", format!("created {name}"));
     }
     if let Err(e) = permissions::grant(&iam, name, input.policy, &input.resources).await {
         fix.status = FixStatus::Failed;
-        note(
-            finding,
+        finding.note(
             "state",
             format!("the user {name} exists but could not be granted {grant}: {e}"),
         );
         finding.fixes.push(fix);
         return Ok(None);
     }
-    note(finding, "granted", format!("{grant} for {name}"));
+    finding.note("granted", format!("{grant} for {name}"));
     fix.status = FixStatus::Applied;
     finding.fixes.push(fix);
     // The key, as in step 4: saved at once, then proven.

@@ -17,7 +17,7 @@ use crate::codes::Code;
 use crate::consent::Consent;
 use crate::credentials::{Environment, Lookup, Source};
 use crate::exit::Failure;
-use crate::report::{Evidence, Finding, Report, ReportCredentials, Severity, Step, StepId};
+use crate::report::{Finding, Report, ReportCredentials, Severity, Step, StepId};
 use crate::secret::AccessKey;
 use access_key::{KeyContext, Purpose, Reveal, SaveTarget, Working};
 use aws_config::profile::ProfileSet;
@@ -248,8 +248,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
                     .await?;
                     if w.is_some() {
                         id_step.findings[i].resolved = true;
-                        note(
-                            &mut id_step.findings[i],
+                        id_step.findings[i].note(
                             "after the fix",
                             format!("replaced by a key of the new IAM user {name} (step 5)"),
                         );
@@ -315,7 +314,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
                     .filter(|f| f.code == Code::RootCredentials)
                 {
                     f.resolved = true;
-                    note(f, "after the fix", format!("the mailer's profile now holds the key of IAM user {name} (step 5); delete the root keys in the console"));
+                    f.note("after the fix", format!("the mailer's profile now holds the key of IAM user {name} (step 5); delete the root keys in the console"));
                 }
                 id_step.refresh();
             }
@@ -495,13 +494,6 @@ fn open_error(step: &Step) -> Option<usize> {
     step.findings
         .iter()
         .position(|f| f.severity == Severity::Error && !f.resolved)
-}
-
-fn note(finding: &mut Finding, label: &str, value: impl Into<String>) {
-    finding.evidence.push(Evidence {
-        label: label.into(),
-        value: value.into(),
-    });
 }
 
 const AFTER_IDENTITY: [StepId; 5] = [
