@@ -118,13 +118,13 @@ pub async fn check(input: IdentityInput<'_>) -> IdentityOutcome {
         );
         if let Some(waited) = propagated_after {
             if let Some(f) = step.findings.last_mut() {
-                f.evidence.push(crate::report::Evidence {
-                    label: "accepted after".into(),
-                    value: format!(
+                f.note(
+                    "accepted after",
+                    format!(
                         "{} s: the key is new, and IAM takes seconds to spread it",
                         waited.as_secs()
                     ),
-                });
+                );
             }
         }
     }

@@ -9,7 +9,7 @@ use crate::codes::Code;
 use crate::consent::{Consent, Decision};
 use crate::diagnose::identity::Caller;
 use crate::exit::Failure;
-use crate::report::{Evidence, Finding, Fix, FixKind, FixStatus, Severity, Step, StepId};
+use crate::report::{Finding, Fix, FixKind, FixStatus, Severity, Step, StepId};
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_sdk_iam::types::PolicyEvaluationDecisionType as Decide;
 use std::time::Duration;
@@ -409,25 +409,16 @@ async fn apply_grant(
         Decision::Apply => match grant(&input.iam.iam(), user, input.policy, resources).await {
             Err(message) => {
                 fix.status = FixStatus::Failed;
-                finding.evidence.push(Evidence {
-                    label: "fix failed".into(),
-                    value: message,
-                });
+                finding.note("fix failed", message);
             }
             Ok(()) => {
                 fix.status = FixStatus::Applied;
                 match wait_until_allowed(input.iam, &input.caller.arn, resources).await {
                     Some(waited) => {
                         finding.resolved = true;
-                        finding.evidence.push(Evidence {
-                            label: "after the fix".into(),
-                            value: format!("IAM allows both actions (confirmed after {} s)", waited.as_secs()),
-                        });
+                        finding.note("after the fix", format!("IAM allows both actions (confirmed after {} s)", waited.as_secs()));
                     }
-                    None => finding.evidence.push(Evidence {
-                        label: "after the fix".into(),
-                        value: "IAM does not show the permission yet (it can take a minute): run ses-doctor again".into(),
-                    }),
+                    None => finding.note("after the fix", "IAM does not show the permission yet (it can take a minute): run ses-doctor again"),
                 }
             }
         },

@@ -601,10 +601,10 @@ fn apply_region_fix(
                         }
                         Err(e) => {
                             fix.status = FixStatus::Failed;
-                            finding.evidence.push(crate::report::Evidence {
-                                label: "fix failed".into(),
-                                value: format!("cannot write {}: {e}", file.display()),
-                            });
+                            finding.note(
+                                "fix failed",
+                                format!("cannot write {}: {e}", file.display()),
+                            );
                         }
                     }
                 }

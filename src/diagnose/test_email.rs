@@ -487,10 +487,10 @@ async fn send_smtp(
         Outcome::Sent { message_id } => {
             if let Some(p) = problem.as_mut() {
                 // The corrected password worked: the fix is certain.
-                p.evidence.push(crate::report::Evidence {
-                    label: "proven".into(),
-                    value: "with the corrected password, SES accepted the test email".into(),
-                });
+                p.note(
+                    "proven",
+                    "with the corrected password, SES accepted the test email",
+                );
                 offer_password(input, &prepared.creds.password)?;
             }
             let f = sent(&message_id, from, to, input.region, &via).evidence(
