@@ -110,7 +110,17 @@ fn transport(
 
 fn split(err: &lettre::transport::smtp::Error, secrets: &[&Secret]) -> (Option<u16>, String) {
     let code = err.status().map(u16::from);
-    (code, redact(&crate::exit::error_chain(err), secrets))
+    let text = crate::exit::error_chain(err);
+    // lettre says "permanent error (554): <server text>"; the code is reported on its own.
+    let text = match code {
+        Some(c) => text
+            .strip_prefix(&format!("permanent error ({c}): "))
+            .or_else(|| text.strip_prefix(&format!("transient error ({c}): ")))
+            .map(str::to_owned)
+            .unwrap_or(text),
+        None => text,
+    };
+    (code, redact(&text, secrets))
 }
 
 /// Connects, authenticates, and sends `message`.

@@ -2236,6 +2236,15 @@ def build_demo(endpoint: str) -> None:
             header = "default" if name == "default" else f"profile {name}"
             out.write(f"[{header}]\nregion = us-east-1\n\n")
 
+    # An SES-like SMTP endpoint for eu-west-1, where example.com is verified.
+    smtp = SMTP.start("eu-west-1") if SMTP is not None else None
+    smtp_line = (
+        f"  ses-doctor diagnose --profile wordpress --admin-profile admin --via smtp \\\n"
+        f"      --region eu-west-1 --smtp-endpoint {smtp['host']}:{smtp['starttls_port']} "
+        f"--smtp-ca-file {smtp['ca_file']}\n"
+        if smtp
+        else ""
+    )
     sys.stderr.write(
         f"""
 ses-doctor demo world (emulator only; these keys work nowhere else)
@@ -2253,7 +2262,7 @@ ses-doctor demo world (emulator only; these keys work nowhere else)
   ses-doctor diagnose --profile wordpress --admin-profile admin
   ses-doctor diagnose --profile typo --admin-profile admin
   ses-doctor diagnose --profile root
-  (from the repository, `cargo run --locked --` stands in for `ses-doctor`)
+{smtp_line}  (from the repository, `cargo run --locked --` stands in for `ses-doctor`)
 
 Stop with Ctrl-C; the files above are removed then.
 """
