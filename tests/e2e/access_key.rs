@@ -197,15 +197,7 @@ async fn lost_secret_gets_a_new_key_saved_and_proven() {
         std::fs::read_to_string(home.aws_dir().join("credentials.ses-doctor.bak")).unwrap(),
         original
     );
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(home.credentials_file())
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-    }
+    crate::cli::assert_private(&home.credentials_file());
 
     // The old key is still there and active: deactivated only with consent.
     let mut expected_keys = vec![
@@ -447,14 +439,7 @@ async fn pasted_key_needs_somewhere_to_save_the_new_one() {
         .await
         .iter()
         .any(|(id, _)| *id == new_id));
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&out_file).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
-    }
+    crate::cli::assert_private(&out_file);
     // An existing file is never overwritten.
     let again = pasted(&home)
         .args(["--credentials-out", out_file.to_str().unwrap()])

@@ -491,3 +491,13 @@ pub fn python_output(script: &str, stdin: &str) -> String {
     assert!(out.status.success(), "python failed");
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
+
+/// Asserts that a file holding secrets is readable by its owner only (mode 0600).
+pub fn assert_private(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{} is mode {mode:o}, not 600", path.display());
+    }
+}

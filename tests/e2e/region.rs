@@ -451,15 +451,7 @@ async fn region_kept_in_the_credentials_file_is_fixed_there() {
         std::fs::read_to_string(home.config_file()).unwrap(),
         "[default]\noutput = json\n"
     );
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(home.credentials_file())
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600, "the credentials file stays private");
-    }
+    crate::cli::assert_private(&home.credentials_file());
     diagnose(&home, &account, &keys).run().assert_code(0);
 }
 
