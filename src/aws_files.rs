@@ -14,28 +14,81 @@ pub enum FileKind {
     Credentials,
 }
 
-/// Whether a header line (`[profile mailer]`, `[mailer]`, `[default]`) opens `profile`'s section.
-fn header_names(line: &str, kind: FileKind, profile: &str) -> Option<bool> {
-    let trimmed = line.trim();
-    let inner = trimmed.strip_prefix('[')?;
-    let inner = &inner[..inner.find(']')?];
-    let words: Vec<&str> = inner.split_whitespace().collect();
-    Some(match (kind, words.as_slice()) {
-        (FileKind::Config, ["profile", name]) => *name == profile,
-        (FileKind::Config, [name]) => *name == "default" && profile == "default",
-        (FileKind::Credentials, [name]) => *name == profile,
-        _ => false,
-    })
+/// One property line (`Region = eu-west-1 # old`), as each SDK reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prop {
+    /// Lower-cased, as both SDKs match keys.
+    pub key: String,
+    /// The value as the Rust SDK reads it: an inline comment after whitespace is cut off.
+    pub value: String,
+    /// The value as botocore reads it: everything after `=`, inline comments included.
+    pub raw: String,
+    /// Index of the line in the file (0-based).
+    pub line: usize,
 }
 
-/// The key of a top-level property line (`region = eu-west-1`), if it is one. Indented lines
-/// are sub-properties or continuations and never match.
-fn property_key(line: &str) -> Option<&str> {
-    if line.starts_with([' ', '\t']) || line.trim_start().starts_with(['#', ';', '[']) {
-        return None;
+/// One `[...]` section of a shared file, as the Rust SDK's parser splits the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Section {
+    /// The header exactly as written, without its line ending.
+    pub header: String,
+    /// The profile it configures: `None` for `[sso-session x]`, `[services x]`, and headers the
+    /// SDKs ignore in this kind of file.
+    pub profile: Option<String>,
+    /// `[profile default]` in the config file: it hides `[default]` from the Rust SDK.
+    pub prefixed_default: bool,
+    /// Index of the header line.
+    pub header_line: usize,
+    /// Index just after the section's last non-blank line (where a new property goes).
+    pub end: usize,
+    pub props: Vec<Prop>,
+}
+
+impl Section {
+    /// The last value of `key` in this section (the one both SDKs keep).
+    pub fn get(&self, key: &str) -> Option<&Prop> {
+        self.props.iter().rev().find(|p| p.key == key)
     }
-    let (key, _) = line.split_once('=')?;
-    Some(key.trim())
+}
+
+const WHITESPACE: &[char] = &[' ', '\t'];
+
+/// The line without its ending.
+fn content(line: &str) -> &str {
+    line.trim_end_matches('\n').trim_end_matches('\r')
+}
+
+/// The Rust SDK's comment rule: `#` or `;` starts a comment anywhere in a header, and after
+/// whitespace in a property value.
+fn strip_comment(text: &str, needs_whitespace: bool) -> &str {
+    let text = text.trim_matches(WHITESPACE);
+    let mut prev_ws = false;
+    for (i, c) in text.char_indices() {
+        if (c == '#' || c == ';') && (prev_ws || !needs_whitespace) {
+            return text[..i].trim_matches(WHITESPACE);
+        }
+        prev_ws = c.is_whitespace();
+    }
+    text
+}
+
+/// Which profile a header names in this kind of file, as the Rust SDK decides, and whether it is
+/// `[profile default]`.
+fn header_profile(header: &str, kind: FileKind) -> Option<(String, bool)> {
+    let inner = strip_comment(header, false)
+        .strip_prefix('[')?
+        .strip_suffix(']')?
+        .trim_matches(WHITESPACE);
+    let (prefix, name) = match inner.split_once(WHITESPACE) {
+        Some((p, n)) => (Some(p.trim()), n.trim()),
+        None => (None, inner),
+    };
+    match (kind, prefix) {
+        (FileKind::Config, Some("profile")) => Some((name.to_owned(), name == "default")),
+        (FileKind::Config, None) if name == "default" => Some((name.to_owned(), false)),
+        (FileKind::Credentials, None) if !name.is_empty() => Some((name.to_owned(), false)),
+        _ => None,
+    }
 }
 
 /// Splits text into lines that keep their line endings, so joining them gives the text back.
@@ -43,107 +96,171 @@ fn lines_with_endings(text: &str) -> Vec<&str> {
     text.split_inclusive('\n').collect()
 }
 
-/// The value of `key` in `profile`'s section, as the file has it.
-pub fn get_property<'a>(
-    text: &'a str,
-    kind: FileKind,
-    profile: &str,
-    key: &str,
-) -> Option<&'a str> {
-    let mut inside = false;
-    for line in lines_with_endings(text) {
-        if let Some(opens) = header_names(line, kind, profile) {
-            inside = opens;
+/// The sections of a file, in file order. Lines before the first header, comments and
+/// continuation lines (indented) are not properties.
+pub fn sections(text: &str, kind: FileKind) -> Vec<Section> {
+    let mut out: Vec<Section> = Vec::new();
+    for (i, line) in lines_with_endings(text).iter().enumerate() {
+        let line = content(line);
+        if line.trim_matches(WHITESPACE).is_empty() || line.starts_with(['#', ';']) {
             continue;
         }
-        if inside && property_key(line) == Some(key) {
-            let value = line.split_once('=')?.1;
-            return Some(value.trim_end_matches(['\r', '\n']).trim());
+        if line.starts_with('[') {
+            let profile = header_profile(line, kind);
+            out.push(Section {
+                header: line.to_owned(),
+                prefixed_default: profile.as_ref().is_some_and(|(_, d)| *d),
+                profile: profile.map(|(p, _)| p),
+                header_line: i,
+                end: i + 1,
+                props: Vec::new(),
+            });
+            continue;
+        }
+        let Some(section) = out.last_mut() else {
+            continue;
+        };
+        section.end = i + 1;
+        if line.starts_with(WHITESPACE) {
+            continue;
+        }
+        if let Some((key, value)) = line.split_once('=') {
+            section.props.push(Prop {
+                key: key.trim_matches(WHITESPACE).to_ascii_lowercase(),
+                value: strip_comment(value, true).to_owned(),
+                raw: value.trim().to_owned(),
+                line: i,
+            });
         }
     }
-    None
+    out
 }
 
-/// `text` with `key = value` set in `profile`'s section: the existing line's value replaced in
-/// place, or a line added at the end of the section, or a new section appended.
+/// The sections of `profile` in this file that the Rust SDK reads (it merges duplicates, later
+/// values winning, and ignores `[default]` when `[profile default]` exists).
+fn rust_sections<'a>(all: &'a [Section], profile: &str) -> Vec<&'a Section> {
+    let mine: Vec<&Section> = all
+        .iter()
+        .filter(|s| s.profile.as_deref() == Some(profile))
+        .collect();
+    if mine.iter().any(|s| s.prefixed_default) {
+        mine.into_iter().filter(|s| s.prefixed_default).collect()
+    } else {
+        mine
+    }
+}
+
+/// The value of `key` in `profile` as the Rust SDK reads this one file.
+pub fn get_property(text: &str, kind: FileKind, profile: &str, key: &str) -> Option<String> {
+    let all = sections(text, kind);
+    rust_sections(&all, profile)
+        .iter()
+        .rev()
+        .find_map(|s| s.get(key))
+        .map(|p| p.value.clone())
+}
+
+/// The sections an edit of `key` in `profile` must change so that every SDK reads the new value:
+/// the one the Rust SDK takes the value from, and the one botocore reads (the later of
+/// `[default]` and `[profile default]`).
+fn edit_targets(all: &[Section], profile: &str, key: &str) -> Vec<usize> {
+    let index = |s: &Section| all.iter().position(|x| std::ptr::eq(x, s));
+    let rust = rust_sections(all, profile);
+    let rust_target = rust
+        .iter()
+        .rev()
+        .find(|s| s.get(key).is_some())
+        .or(rust.last())
+        .and_then(|s| index(s));
+    let boto_target = all
+        .iter()
+        .rposition(|s| s.profile.as_deref() == Some(profile));
+    let mut targets: Vec<usize> = rust_target.into_iter().chain(boto_target).collect();
+    targets.sort_unstable();
+    targets.dedup();
+    targets
+}
+
+/// `text` with `key = value` set in `profile`: every line of that key in the sections the SDKs
+/// read gets the new value (key spelling, spacing and line ending kept; an inline comment goes,
+/// since botocore would read it as part of the value); a section without the key gets a line at
+/// its end; a profile without a section gets one appended.
 pub fn set_property(text: &str, kind: FileKind, profile: &str, key: &str, value: &str) -> String {
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let lines = lines_with_endings(text);
-    let mut section: Option<(usize, usize)> = None; // header index, index after last content line
-    let mut inside = false;
+    let all = sections(text, kind);
+    let targets = edit_targets(&all, profile, key);
+    if targets.is_empty() {
+        let mut out = text.to_owned();
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push_str(eol);
+        }
+        if !out.is_empty() {
+            out.push_str(eol);
+        }
+        let header = match (kind, profile) {
+            (FileKind::Config, "default") => "[default]".to_owned(),
+            (FileKind::Config, p) => format!("[profile {p}]"),
+            (FileKind::Credentials, p) => format!("[{p}]"),
+        };
+        out.push_str(&format!("{header}{eol}{key} = {value}{eol}"));
+        return out;
+    }
+    let mut replace: Vec<(usize, String)> = Vec::new();
+    let mut insert: Vec<usize> = Vec::new();
+    for t in targets {
+        let section = &all[t];
+        let mut found = false;
+        for p in section.props.iter().filter(|p| p.key == key) {
+            found = true;
+            let line = lines[p.line];
+            let (before, after) = line.split_once('=').expect("a property line has '='");
+            let spacing: String = after
+                .chars()
+                .take_while(|c| WHITESPACE.contains(c))
+                .collect();
+            let ending = &line[content(line).len()..];
+            replace.push((p.line, format!("{before}={spacing}{value}{ending}")));
+        }
+        if !found {
+            insert.push(section.end);
+        }
+    }
+    let mut out = String::with_capacity(text.len() + 64);
     for (i, line) in lines.iter().enumerate() {
-        if let Some(opens) = header_names(line, kind, profile) {
-            inside = opens;
-            if opens && section.is_none() {
-                section = Some((i, i + 1));
-            }
-            continue;
+        if insert.contains(&i) {
+            out.push_str(&format!("{key} = {value}{eol}"));
         }
-        if inside {
-            if property_key(line) == Some(key) {
-                // Keep the key, the spacing around '=' and the line ending; change the value.
-                let (before, after) = line.split_once('=').expect("a property line has '='");
-                let spacing: String = after
-                    .chars()
-                    .take_while(|c| *c == ' ' || *c == '\t')
-                    .collect();
-                let ending = &line[line.trim_end_matches(['\r', '\n']).len()..];
-                let mut out: String = lines[..i].concat();
-                out.push_str(&format!("{before}={spacing}{value}{ending}"));
-                out.push_str(&lines[i + 1..].concat());
-                return out;
-            }
-            if !line.trim().is_empty() {
-                if let Some((header, _)) = section {
-                    section = Some((header, i + 1));
-                }
-            }
+        match replace.iter().find(|(l, _)| *l == i) {
+            Some((_, new)) => out.push_str(new),
+            None => out.push_str(line),
+        }
+        // The last line of the file may lack its ending: one is needed before a line added after it.
+        if i + 1 == lines.len() && !line.ends_with('\n') && insert.contains(&lines.len()) {
+            out.push_str(eol);
         }
     }
-    let new_line = format!("{key} = {value}{eol}");
-    match section {
-        Some((_, insert_at)) => {
-            let mut out: String = lines[..insert_at].concat();
-            if !out.is_empty() && !out.ends_with('\n') {
-                out.push_str(eol);
-            }
-            out.push_str(&new_line);
-            out.push_str(&lines[insert_at..].concat());
-            out
-        }
-        None => {
-            let mut out = text.to_owned();
-            if !out.is_empty() && !out.ends_with('\n') {
-                out.push_str(eol);
-            }
-            if !out.is_empty() {
-                out.push_str(eol);
-            }
-            let header = match (kind, profile) {
-                (FileKind::Config, "default") => "[default]".to_owned(),
-                (FileKind::Config, p) => format!("[profile {p}]"),
-                (FileKind::Credentials, p) => format!("[{p}]"),
-            };
-            out.push_str(&format!("{header}{eol}{new_line}"));
-            out
-        }
-    }
-}
-
-/// `text` without the `key` line(s) of `profile`'s section (e.g. a stale `aws_session_token`
-/// that would break a new long-term key).
-pub fn remove_property(text: &str, kind: FileKind, profile: &str, key: &str) -> String {
-    let mut inside = false;
-    let mut out = String::with_capacity(text.len());
-    for line in lines_with_endings(text) {
-        if let Some(opens) = header_names(line, kind, profile) {
-            inside = opens;
-        } else if inside && property_key(line) == Some(key) {
-            continue;
-        }
-        out.push_str(line);
+    if insert.contains(&lines.len()) {
+        out.push_str(&format!("{key} = {value}{eol}"));
     }
     out
+}
+
+/// `text` without any line of `key` in any section of `profile` (e.g. a stale
+/// `aws_session_token` that would break a long-term key), whatever the key's case.
+pub fn remove_property(text: &str, kind: FileKind, profile: &str, key: &str) -> String {
+    let all = sections(text, kind);
+    let drop: Vec<usize> = all
+        .iter()
+        .filter(|s| s.profile.as_deref() == Some(profile))
+        .flat_map(|s| s.props.iter().filter(|p| p.key == key).map(|p| p.line))
+        .collect();
+    lines_with_endings(text)
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !drop.contains(i))
+        .map(|(_, l)| *l)
+        .collect()
 }
 
 /// The backup kept next to `path` by [`update`].
@@ -176,6 +293,9 @@ pub fn update(
     mode: Option<u32>,
     edit: impl FnOnce(&str) -> String,
 ) -> io::Result<Updated> {
+    // A dotfiles manager's symlink stays a symlink: the edit goes to the file it points to.
+    let real = link_target(path)?;
+    let path = real.as_path();
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -218,6 +338,30 @@ pub fn update(
         let _ = d.sync_all();
     }
     Ok(Updated::Written { backup })
+}
+
+/// Where `path` leads once every symlink is followed (the file itself need not exist yet).
+pub fn link_target(path: &Path) -> io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    // As the kernel does, give up on a loop.
+    for _ in 0..40 {
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) if target.is_relative() => dir.join(target),
+                    _ => target,
+                };
+            }
+            Ok(_) => return Ok(current),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(current),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other(format!(
+        "{}: too many levels of symbolic links",
+        path.display()
+    )))
 }
 
 fn write_file(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
@@ -278,15 +422,15 @@ mod tests {
             CONFIG.replace("region=us-west-2   \n", "region=eu-west-1\n")
         );
         assert_eq!(
-            get_property(&out, FileKind::Config, "mailer", "region"),
+            get_property(&out, FileKind::Config, "mailer", "region").as_deref(),
             Some("eu-west-1")
         );
         assert_eq!(
-            get_property(&out, FileKind::Config, "other", "region"),
+            get_property(&out, FileKind::Config, "other", "region").as_deref(),
             Some("eu-west-1")
         );
         assert_eq!(
-            get_property(&out, FileKind::Config, "default", "region"),
+            get_property(&out, FileKind::Config, "default", "region").as_deref(),
             Some("us-east-1")
         );
     }
@@ -363,26 +507,137 @@ mod tests {
         }
         let text = fs::read_to_string(&path).unwrap();
         assert_eq!(
-            get_property(&text, FileKind::Credentials, "c", "n"),
+            get_property(&text, FileKind::Credentials, "c", "n").as_deref(),
             Some("200")
         );
     }
 
     #[test]
     fn headers_of_the_two_files() {
+        let h = |line, kind| header_profile(line, kind);
         assert_eq!(
-            header_names("[profile  mailer ]", FileKind::Config, "mailer"),
-            Some(true)
+            h("[profile  mailer ]", FileKind::Config),
+            Some(("mailer".into(), false))
         );
         assert_eq!(
-            header_names("[mailer]", FileKind::Config, "mailer"),
-            Some(false)
+            h("[profile mailer] # note", FileKind::Config),
+            Some(("mailer".into(), false))
+        );
+        assert_eq!(h("[mailer]", FileKind::Config), None);
+        assert_eq!(
+            h("[default]", FileKind::Config),
+            Some(("default".into(), false))
         );
         assert_eq!(
-            header_names("[mailer]", FileKind::Credentials, "mailer"),
-            Some(true)
+            h("[profile default]", FileKind::Config),
+            Some(("default".into(), true))
         );
-        assert_eq!(header_names("region = x", FileKind::Config, "mailer"), None);
+        assert_eq!(h("[sso-session s]", FileKind::Config), None);
+        assert_eq!(
+            h("[mailer]", FileKind::Credentials),
+            Some(("mailer".into(), false))
+        );
+        assert_eq!(h("[profile mailer]", FileKind::Credentials), None);
+    }
+
+    #[test]
+    fn keys_match_whatever_their_case() {
+        let text = "[mailer]\nAWS_ACCESS_KEY_ID = AKIAOLD\nAws_Secret_Access_Key=old\nAWS_SESSION_TOKEN = t\n";
+        let out = set_property(
+            text,
+            FileKind::Credentials,
+            "mailer",
+            "aws_access_key_id",
+            "AKIANEW",
+        );
+        let out = set_property(
+            &out,
+            FileKind::Credentials,
+            "mailer",
+            "aws_secret_access_key",
+            "new",
+        );
+        let out = remove_property(&out, FileKind::Credentials, "mailer", "aws_session_token");
+        assert_eq!(
+            out,
+            "[mailer]\nAWS_ACCESS_KEY_ID = AKIANEW\nAws_Secret_Access_Key=new\n"
+        );
+    }
+
+    #[test]
+    fn both_default_sections_are_edited_where_each_sdk_reads() {
+        // The Rust SDK reads [profile default]; botocore reads the later of the two.
+        let text = "[profile default]\nregion = us-east-1\n\n[default]\nregion = us-west-2\n";
+        let out = set_property(text, FileKind::Config, "default", "region", "eu-west-1");
+        assert_eq!(
+            out,
+            "[profile default]\nregion = eu-west-1\n\n[default]\nregion = eu-west-1\n"
+        );
+        // Only [profile default] (later, so both SDKs read it): [default] stays as it was.
+        let text = "[default]\nregion = us-west-2\n[profile default]\noutput = json\n";
+        let out = set_property(text, FileKind::Config, "default", "region", "eu-west-1");
+        assert_eq!(
+            out,
+            "[default]\nregion = us-west-2\n[profile default]\noutput = json\nregion = eu-west-1\n"
+        );
+        assert_eq!(
+            get_property(&out, FileKind::Config, "default", "region").as_deref(),
+            Some("eu-west-1")
+        );
+    }
+
+    #[test]
+    fn duplicate_sections_edit_the_value_the_sdk_uses() {
+        let text = "[profile m]\nregion = us-east-1\n[profile o]\n[profile m]\noutput = json\n";
+        let out = set_property(text, FileKind::Config, "m", "region", "eu-west-1");
+        // The value sits in the first section; the last section is where botocore would look.
+        assert_eq!(
+            out,
+            "[profile m]\nregion = eu-west-1\n[profile o]\n[profile m]\noutput = json\nregion = eu-west-1\n"
+        );
+    }
+
+    #[test]
+    fn inline_comments_are_dropped_from_a_replaced_value() {
+        let text = "[profile m]\nregion = us-east-1 # the old one\n";
+        assert_eq!(
+            get_property(text, FileKind::Config, "m", "region").as_deref(),
+            Some("us-east-1")
+        );
+        let out = set_property(text, FileKind::Config, "m", "region", "eu-west-1");
+        assert_eq!(out, "[profile m]\nregion = eu-west-1\n");
+        let s = sections(text, FileKind::Config);
+        assert_eq!(s[0].get("region").unwrap().raw, "us-east-1 # the old one");
+    }
+
+    #[test]
+    fn a_section_at_the_end_without_a_final_newline() {
+        let text = "[a]\r\nk = 1";
+        let out = set_property(text, FileKind::Credentials, "a", "j", "2");
+        assert_eq!(out, "[a]\r\nk = 1\r\nj = 2\r\n");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_file_is_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("dotfiles").join("aws-config");
+        fs::create_dir_all(real.parent().unwrap()).unwrap();
+        fs::write(&real, "[profile a]\nregion = x\n").unwrap();
+        let link = dir.path().join("config");
+        std::os::unix::fs::symlink("dotfiles/aws-config", &link).unwrap();
+        update(&link, None, |t| {
+            set_property(t, FileKind::Config, "a", "region", "y")
+        })
+        .unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            fs::read_to_string(&real).unwrap(),
+            "[profile a]\nregion = y\n"
+        );
     }
 
     #[test]

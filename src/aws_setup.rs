@@ -13,6 +13,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
+use aws_runtime::env_config::file::EnvConfigFiles;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use std::time::Duration;
@@ -25,6 +26,8 @@ pub struct AwsSetup {
     http: SharedHttpClient,
     endpoint_url: Option<String>,
     profile: Option<String>,
+    /// The shared files as read at start-up (the loader reads `endpoint_url` and the like there).
+    files: EnvConfigFiles,
     pub timeout: Duration,
 }
 
@@ -32,6 +35,7 @@ impl AwsSetup {
     pub fn new(
         endpoint_url: Option<String>,
         profile: Option<String>,
+        files: EnvConfigFiles,
         timeout: Duration,
     ) -> Result<Self, Failure> {
         if let Some(url) = &endpoint_url {
@@ -44,13 +48,18 @@ impl AwsSetup {
             http,
             endpoint_url,
             profile,
+            files,
             timeout,
         })
     }
 
     /// For the SDK's own credential providers (SSO, role assumption) while resolving credentials.
-    pub fn provider_config(&self) -> ProviderConfig {
+    /// Role assumption calls STS, which needs a region to sign for: the configured one when it is
+    /// a region name, else STS's default.
+    pub fn provider_config(&self, region: &RegionSetting) -> ProviderConfig {
+        let region = region.valid().unwrap_or(DEFAULT_REGION).to_owned();
         ProviderConfig::without_region()
+            .with_region(Some(Region::new(region)))
             .with_http_client(self.http.clone())
             .with_timeout_config(self.timeout_config())
     }
@@ -80,7 +89,8 @@ impl AwsSetup {
             .region(Region::new(DEFAULT_REGION))
             .timeout_config(self.timeout_config())
             // One retry: a diagnosis should report a dead endpoint quickly, not hide it.
-            .retry_config(RetryConfig::standard().with_max_attempts(2));
+            .retry_config(RetryConfig::standard().with_max_attempts(2))
+            .profile_files(self.files.clone());
         if let Some(profile) = &self.profile {
             loader = loader.profile_name(profile);
         }
@@ -214,23 +224,6 @@ pub fn resolve_region(
         source: if raw.is_some() { "profile" } else { "none" },
         raw,
     })
-}
-
-/// The shared config and credentials files, parsed by the SDK's own parser so that ses-doctor
-/// reads them exactly as the mailer's SDK does. A malformed file is bad input (exit 2).
-pub async fn load_profiles(env: &Environment) -> Result<ProfileSet, Failure> {
-    use aws_types::os_shim_internal::{Env, Fs};
-    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
-    aws_config::profile::load(&Fs::real(), &Env::real(), &files, None)
-        .await
-        .map_err(|e| {
-            Failure::usage(format!(
-                "cannot read the AWS config files ({} / {}): {}",
-                env.config_file().display(),
-                env.credentials_file().display(),
-                crate::exit::error_chain(&e)
-            ))
-        })
 }
 
 #[cfg(test)]

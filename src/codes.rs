@@ -42,6 +42,8 @@ codes! {
     SessionTokenMissing = "session-token-missing": "A temporary (ASIA) access key was given without its session token.";
     EnvShadowsProfile = "env-shadows-profile": "AWS_ACCESS_KEY_ID in the environment overrides the credentials of the profile you meant to use.";
     RegionInvalid = "region-invalid": "The configured region is not an AWS region name (for example a display name or an availability zone).";
+    SessionTokenStray = "session-token-stray": "A long-term (AKIA) access key is sent with a session token left over from temporary credentials, so AWS rejects the pair.";
+    SdkDivergence = "sdk-divergence": "The AWS SDKs read these files or variables differently: a mailer on another SDK uses other credentials or another region than the one tested.";
     // Step 1: identity.
     CredentialsValid = "credentials-valid": "AWS accepted the credentials and said whose they are.";
     ClockSkew = "clock-skew": "This computer's clock differs from AWS's by more than AWS tolerates (5 minutes), so signatures are rejected.";
@@ -50,6 +52,7 @@ codes! {
     AccessKeyInactive = "access-key-inactive": "The access key exists but is deactivated, so AWS rejects it.";
     SignatureMismatch = "signature-mismatch": "The key ID is known but the secret does not match it (wrong, truncated or altered secret).";
     CredentialsExpired = "credentials-expired": "The temporary credentials or session token have expired.";
+    RoleAssumptionDenied = "role-assumption-denied": "STS refused to let the source credentials assume the profile's role (no sts:AssumeRole permission, or the role's trust policy does not name them).";
     RootCredentials = "root-credentials": "The credentials are the account's root user keys, which must never be used for sending mail.";
     AdminCredentialsFailed = "admin-credentials-failed": "The admin credentials were rejected, so causes that need IAM could not be pinned down.";
     // Step 2: region.

@@ -8,6 +8,7 @@
 use crate::exit::{error_chain, Failure};
 use crate::report::CredentialsInfo;
 use crate::secret::{AccessKey, Secret};
+use crate::shared_files::SharedFiles;
 use aws_config::profile::ProfileSet;
 use aws_config::provider_config::ProviderConfig;
 use aws_credential_types::provider::error::CredentialsError;
@@ -60,20 +61,30 @@ impl Environment {
         self.get("HOME").map(PathBuf::from)
     }
 
-    /// The shared config file, as the SDK locates it.
+    /// The shared config file, as the SDKs locate it.
     pub fn config_file(&self) -> PathBuf {
-        self.get("AWS_CONFIG_FILE")
-            .map(PathBuf::from)
-            .or_else(|| self.home().map(|h| h.join(".aws").join("config")))
-            .unwrap_or_else(|| PathBuf::from("~/.aws/config"))
+        self.shared_file("AWS_CONFIG_FILE", "config")
     }
 
-    /// The shared credentials file, as the SDK locates it.
+    /// The shared credentials file, as the SDKs locate it.
     pub fn credentials_file(&self) -> PathBuf {
-        self.get("AWS_SHARED_CREDENTIALS_FILE")
+        self.shared_file("AWS_SHARED_CREDENTIALS_FILE", "credentials")
+    }
+
+    /// The variable's path, else `~/.aws/NAME`. A leading `~` component is the home directory,
+    /// as in the SDKs: Dockerfile `ENV` lines and CI `env:` blocks pass it unexpanded.
+    fn shared_file(&self, var: &str, name: &str) -> PathBuf {
+        let path = self
+            .get(var)
             .map(PathBuf::from)
-            .or_else(|| self.home().map(|h| h.join(".aws").join("credentials")))
-            .unwrap_or_else(|| PathBuf::from("~/.aws/credentials"))
+            .unwrap_or_else(|| PathBuf::from("~").join(".aws").join(name));
+        let mut parts = path.components();
+        match (parts.next(), self.home()) {
+            (Some(std::path::Component::Normal(first)), Some(home)) if first == "~" => {
+                home.join(parts.as_path())
+            }
+            _ => path,
+        }
     }
 
     /// Both access key variables set: the SDKs then ignore every profile.
@@ -119,39 +130,300 @@ impl Source {
             _ => None,
         }
     }
+}
 
-    fn describe(&self, env: &Environment) -> String {
+/// The provider at the bottom of a chain: what supplies the first credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Base {
+    Pasted {
+        secret_from: &'static str,
+    },
+    EnvironmentKeys,
+    StaticKeys {
+        profile: String,
+    },
+    CredentialProcess {
+        profile: String,
+    },
+    Sso {
+        profile: String,
+        session: Option<String>,
+    },
+    WebIdentity {
+        role_arn: String,
+        profile: Option<String>,
+    },
+    CredentialSource {
+        name: String,
+    },
+    LoginSession {
+        profile: String,
+    },
+    Container,
+    InstanceProfile,
+    /// The profile holds no credential settings.
+    Nothing {
+        profile: String,
+    },
+}
+
+impl Base {
+    fn method(&self) -> &'static str {
         match self {
-            Source::Pasted { secret_from } => {
+            Base::Pasted { .. } => "pasted",
+            Base::EnvironmentKeys => "environment",
+            Base::StaticKeys { .. } => "static-keys",
+            Base::CredentialProcess { .. } => "credential-process",
+            Base::Sso { .. } => "sso",
+            Base::WebIdentity { .. } => "web-identity",
+            Base::CredentialSource { .. } => "credential-source",
+            Base::LoginSession { .. } => "login-session",
+            Base::Container => "container",
+            Base::InstanceProfile => "instance-profile",
+            Base::Nothing { .. } => "none",
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Base::Pasted { secret_from } => {
                 format!("pasted: --access-key-id, secret from {secret_from}")
             }
-            Source::Environment => {
+            Base::EnvironmentKeys => {
                 "environment variables AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY".into()
             }
-            Source::Profile { name, selected_by } => format!(
-                "profile '{name}' ({selected_by}) in {} / {}",
-                env.credentials_file().display(),
-                env.config_file().display()
-            ),
-            Source::DefaultChain => {
-                "default credential chain (web identity, container or instance role)".into()
+            Base::StaticKeys { profile } => format!("static keys in profile '{profile}'"),
+            Base::CredentialProcess { profile } => {
+                format!("credential_process in profile '{profile}'")
+            }
+            Base::Sso { profile, session } => match session {
+                Some(s) => format!("SSO session '{s}' (profile '{profile}')"),
+                None => format!("SSO (legacy sso_start_url in profile '{profile}')"),
+            },
+            Base::WebIdentity { role_arn, profile } => match profile {
+                Some(p) => format!(
+                    "web identity token for role {role_arn} (web_identity_token_file in profile '{p}')"
+                ),
+                None => format!(
+                    "web identity token for role {role_arn} (AWS_WEB_IDENTITY_TOKEN_FILE / AWS_ROLE_ARN)"
+                ),
+            },
+            Base::CredentialSource { name } => format!("credential_source = {name}"),
+            Base::LoginSession { profile } => format!("login session in profile '{profile}'"),
+            Base::Container => "container credentials (AWS_CONTAINER_CREDENTIALS_*)".into(),
+            Base::InstanceProfile => "instance profile (EC2 instance metadata)".into(),
+            Base::Nothing { profile } => {
+                format!("profile '{profile}' holds no credential settings")
             }
         }
     }
 }
 
+/// How a profile's credentials are obtained, read the way the Rust SDK walks it: roles assumed
+/// (outermost first: the one whose credentials the mailer gets), down to a base provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chain {
+    /// `(role ARN, profile naming it)`, outermost first.
+    pub roles: Vec<(String, String)>,
+    pub base: Base,
+}
+
+impl Chain {
+    pub fn of(base: Base) -> Chain {
+        Chain {
+            roles: Vec::new(),
+            base,
+        }
+    }
+
+    /// The profile's chain, or why the SDK cannot follow it.
+    pub fn of_profile(profiles: &ProfileSet, name: &str) -> Result<Chain, String> {
+        let mut roles = Vec::new();
+        let mut visited: Vec<String> = Vec::new();
+        let mut current = name.to_owned();
+        loop {
+            let profile = profiles.get_profile(&current).ok_or_else(|| {
+                format!(
+                    "source profile '{current}' (named by profile '{}') does not exist",
+                    visited.last().map(String::as_str).unwrap_or(name)
+                )
+            })?;
+            if visited.contains(&current) {
+                return Err(format!(
+                    "profiles {} and {current} name each other as source_profile (a loop)",
+                    visited.join(", ")
+                ));
+            }
+            visited.push(current.clone());
+            // Below the first profile, static keys win over anything else in the profile.
+            if visited.len() > 1 && profile.get("aws_access_key_id").is_some() {
+                return Ok(Chain {
+                    roles,
+                    base: Base::StaticKeys { profile: current },
+                });
+            }
+            let role_arn = profile.get("role_arn");
+            if let (Some(arn), None) = (role_arn, profile.get("web_identity_token_file")) {
+                roles.push((arn.to_owned(), current.clone()));
+                match (profile.get("source_profile"), profile.get("credential_source")) {
+                    (Some(_), Some(_)) => {
+                        return Err(format!(
+                            "profile '{current}' has both source_profile and credential_source"
+                        ))
+                    }
+                    (None, None) => {
+                        return Err(format!(
+                            "profile '{current}' has role_arn but neither source_profile nor credential_source"
+                        ))
+                    }
+                    (Some(next), None) if next != current => {
+                        current = next.to_owned();
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            return Ok(Chain {
+                roles,
+                base: base_of(profiles, profile.name(), profile),
+            });
+        }
+    }
+
+    pub fn method(&self) -> &'static str {
+        if self.roles.is_empty() {
+            self.base.method()
+        } else {
+            "assume-role"
+        }
+    }
+
+    /// The role whose credentials the mailer ends up with.
+    pub fn role_arn(&self) -> Option<&str> {
+        self.roles
+            .first()
+            .map(|(arn, _)| arn.as_str())
+            .or(match &self.base {
+                Base::WebIdentity { role_arn, .. } => Some(role_arn.as_str()),
+                _ => None,
+            })
+    }
+
+    /// "assumed role R via source profile 'base' (static keys in profile 'base')".
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        for (i, (arn, profile)) in self.roles.iter().enumerate() {
+            if i > 0 {
+                out.push_str(" via ");
+            }
+            out.push_str(&format!("assumed role {arn} (profile '{profile}')"));
+        }
+        if !out.is_empty() {
+            out.push_str(" via ");
+        }
+        out.push_str(&self.base.describe());
+        out
+    }
+}
+
+fn base_of(profiles: &ProfileSet, name: &str, p: &aws_config::profile::Profile) -> Base {
+    let profile = name.to_owned();
+    if let Some(source) = p.get("credential_source") {
+        return Base::CredentialSource {
+            name: source.to_owned(),
+        };
+    }
+    if let (Some(arn), Some(_)) = (p.get("role_arn"), p.get("web_identity_token_file")) {
+        return Base::WebIdentity {
+            role_arn: arn.to_owned(),
+            profile: Some(profile),
+        };
+    }
+    let sso = [
+        "sso_session",
+        "sso_start_url",
+        "sso_account_id",
+        "sso_role_name",
+    ];
+    if sso.iter().any(|k| p.get(k).is_some()) {
+        let _ = profiles;
+        return Base::Sso {
+            profile,
+            session: p.get("sso_session").map(str::to_owned),
+        };
+    }
+    if p.get("login_session").is_some() {
+        return Base::LoginSession { profile };
+    }
+    if p.get("credential_process").is_some() {
+        return Base::CredentialProcess { profile };
+    }
+    if p.get("aws_access_key_id").is_some() || p.get("aws_secret_access_key").is_some() {
+        return Base::StaticKeys { profile };
+    }
+    Base::Nothing { profile }
+}
+
+/// AWS refused to let the source credentials assume the role.
+#[derive(Clone, Debug)]
+pub struct RoleDenied {
+    pub role_arn: String,
+    /// The error code and message STS gave.
+    pub aws_said: String,
+}
+
 /// The outcome of looking for one set of credentials.
 pub struct Lookup {
     pub source: Source,
+    /// How they were (or would have been) obtained.
+    pub chain: Option<Chain>,
     pub detail: String,
     /// The credentials, or why none could be had from `source`.
     pub key: Result<AccessKey, String>,
+    /// Set when the key is missing because STS refused AssumeRole.
+    pub role_denied: Option<RoleDenied>,
 }
 
 impl Lookup {
+    fn new(source: Source, chain: Option<Chain>, env: &Environment) -> Lookup {
+        let files = format!(
+            "{} / {}",
+            env.credentials_file().display(),
+            env.config_file().display()
+        );
+        let how = chain.as_ref().map(Chain::describe);
+        let detail = match (&source, how) {
+            (Source::Profile { name, selected_by }, Some(how)) => {
+                format!("profile '{name}' ({selected_by}): {how}; in {files}")
+            }
+            (Source::Profile { name, selected_by }, None) => {
+                format!("profile '{name}' ({selected_by}) in {files}")
+            }
+            (Source::DefaultChain, Some(how)) => format!("default credential chain: {how}"),
+            (Source::DefaultChain, None) => {
+                "default credential chain (web identity, container or instance role)".into()
+            }
+            (_, Some(how)) => how,
+            (_, None) => String::new(),
+        };
+        Lookup {
+            source,
+            chain,
+            detail,
+            key: Err("not looked up".into()),
+            role_denied: None,
+        }
+    }
+
     pub fn info(&self) -> CredentialsInfo {
         CredentialsInfo {
             source: self.source.kind(),
+            method: self.chain.as_ref().map(Chain::method),
+            role_arn: self
+                .chain
+                .as_ref()
+                .and_then(Chain::role_arn)
+                .map(str::to_owned),
             detail: self.detail.clone(),
             profile: self.source.profile().map(str::to_owned),
             access_key_id: self.key.as_ref().ok().map(|k| k.id.clone()),
@@ -169,34 +441,46 @@ pub fn implied_profile(env: &Environment) -> (String, &'static str) {
 
 pub struct Resolver<'a> {
     pub env: &'a Environment,
+    pub files: &'a SharedFiles,
     pub profiles: &'a ProfileSet,
+    /// With the region and HTTP client the SDK's own providers need (role assumption calls STS).
     pub provider_config: ProviderConfig,
     pub timeout: Duration,
 }
 
 impl Resolver<'_> {
-    /// The sending credentials, in the AWS CLI's order of precedence.
+    /// The sending credentials, in the order of the SDKs' default chain: pasted > `--profile` >
+    /// `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` > `AWS_PROFILE` (or `default`) > web identity
+    /// > container > instance profile.
     pub async fn sending(
         &self,
         pasted: Option<PastedKey>,
         profile_flag: Option<&str>,
     ) -> Result<Lookup, Failure> {
         if let Some(p) = pasted {
-            let source = Source::Pasted {
+            let base = Base::Pasted {
                 secret_from: p.secret_from,
             };
-            return Ok(Lookup {
-                detail: source.describe(self.env),
-                source,
-                key: Ok(p.key),
-            });
+            let mut lookup = Lookup::new(
+                Source::Pasted {
+                    secret_from: p.secret_from,
+                },
+                Some(Chain::of(base)),
+                self.env,
+            );
+            lookup.key = Ok(p.key);
+            return Ok(lookup);
         }
         if let Some(name) = profile_flag {
             return self.profile(name, "--profile").await;
         }
         if self.env.has_static_keys() {
-            let source = Source::Environment;
-            let key = AccessKey {
+            let mut lookup = Lookup::new(
+                Source::Environment,
+                Some(Chain::of(Base::EnvironmentKeys)),
+                self.env,
+            );
+            lookup.key = Ok(AccessKey {
                 id: self
                     .env
                     .get("AWS_ACCESS_KEY_ID")
@@ -207,16 +491,24 @@ impl Resolver<'_> {
                     .env
                     .get("AWS_SESSION_TOKEN")
                     .map(|t| Secret::new(t.trim())),
-            };
-            return Ok(Lookup {
-                detail: source.describe(self.env),
-                source,
-                key: Ok(key),
             });
+            return Ok(lookup);
         }
         let (name, selected_by) = implied_profile(self.env);
         if self.profiles.get_profile(&name).is_some() || selected_by == "AWS_PROFILE" {
-            return self.profile(&name, selected_by).await;
+            let lookup = self.profile(&name, selected_by).await?;
+            // A profile that was not named on the command line and holds no credentials (the
+            // usual `[default]` with only a region on EC2, ECS and EKS) does not stop the chain.
+            let empty = matches!(
+                lookup.chain,
+                Some(Chain {
+                    base: Base::Nothing { .. },
+                    ..
+                })
+            ) && lookup.key.is_err();
+            if !empty {
+                return Ok(lookup);
+            }
         }
         Ok(self.default_chain().await)
     }
@@ -242,56 +534,152 @@ impl Resolver<'_> {
             name: name.to_owned(),
             selected_by,
         };
-        // The SDK's own provider: static keys, role assumption, SSO and credential_process all
-        // resolve exactly as they would for an SDK-based mailer.
+        let chain = Chain::of_profile(self.profiles, name);
+        let mut lookup = Lookup::new(source, chain.as_ref().ok().cloned(), self.env);
+        if let Err(why) = chain {
+            lookup.key = Err(why);
+            return Ok(lookup);
+        }
+        // The SDK's own provider, on the very contents read at start-up: static keys, role
+        // assumption, SSO and credential_process resolve exactly as for an SDK-based mailer.
         let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
             .configure(&self.provider_config)
+            .profile_files(self.files.env_config_files())
             .profile_name(name)
             .build();
-        let key = self.provide(&provider).await;
-        Ok(Lookup {
-            detail: source.describe(self.env),
-            source,
-            key,
-        })
-    }
-
-    async fn default_chain(&self) -> Lookup {
-        let chain = aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
-            .configure(self.provider_config.clone())
-            .build()
-            .await;
-        let source = Source::DefaultChain;
-        // The chain's error is the last provider's (usually the instance metadata service),
-        // which says nothing useful about why no credentials were found.
-        let key = self.provide(&chain).await.map_err(|_| {
-            "no profile, no AWS_ACCESS_KEY_ID, no web identity token, no container or instance role".to_owned()
+        let (key, denied) = self.provide(&provider).await;
+        lookup.key = key;
+        lookup.role_denied = denied.map(|aws_said| RoleDenied {
+            role_arn: lookup
+                .chain
+                .as_ref()
+                .and_then(Chain::role_arn)
+                .unwrap_or_default()
+                .to_owned(),
+            aws_said,
         });
-        Lookup {
-            detail: source.describe(self.env),
-            source,
-            key,
-        }
+        Ok(lookup)
     }
 
-    async fn provide(&self, provider: &impl ProvideCredentials) -> Result<AccessKey, String> {
+    /// What the SDKs try after the environment and the profile: web identity, container
+    /// credentials, the instance profile; the first one configured here is the one used.
+    async fn default_chain(&self) -> Lookup {
+        let pc = &self.provider_config;
+        let (base, result) = if let (Some(_), Some(role)) = (
+            self.env.get("AWS_WEB_IDENTITY_TOKEN_FILE"),
+            self.env.get("AWS_ROLE_ARN"),
+        ) {
+            let provider =
+                aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder()
+                    .configure(pc)
+                    .build();
+            let base = Base::WebIdentity {
+                role_arn: role.to_owned(),
+                profile: None,
+            };
+            (Some(base), self.provide(&provider).await)
+        } else if self
+            .env
+            .get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+            .is_some()
+            || self.env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI").is_some()
+        {
+            let provider = aws_config::ecs::EcsCredentialsProvider::builder()
+                .configure(pc)
+                .build();
+            (Some(Base::Container), self.provide(&provider).await)
+        } else if self
+            .env
+            .get("AWS_EC2_METADATA_DISABLED")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        {
+            (None, (Err(String::new()), None))
+        } else {
+            let provider = aws_config::imds::credentials::ImdsCredentialsProvider::builder()
+                .configure(pc)
+                .build();
+            (Some(Base::InstanceProfile), self.provide(&provider).await)
+        };
+        let found = base.is_some();
+        let mut lookup = Lookup::new(Source::DefaultChain, base.map(Chain::of), self.env);
+        lookup.key = match result.0 {
+            Err(_) if !found => Err(
+                "no profile, no AWS_ACCESS_KEY_ID, no web identity token, no container credentials, and instance metadata is disabled".to_owned(),
+            ),
+            Err(e) if lookup.chain.as_ref().is_some_and(|c| c.base == Base::InstanceProfile) => {
+                Err(format!("no profile, no AWS_ACCESS_KEY_ID, no web identity token, no container credentials, and no instance role ({e})"))
+            }
+            other => other,
+        };
+        lookup.role_denied = result.1.map(|aws_said| RoleDenied {
+            role_arn: self.env.get("AWS_ROLE_ARN").unwrap_or_default().to_owned(),
+            aws_said,
+        });
+        lookup
+    }
+
+    /// The provider's credentials, or why not; and STS's words when it refused a role.
+    async fn provide(
+        &self,
+        provider: &impl ProvideCredentials,
+    ) -> (Result<AccessKey, String>, Option<String>) {
         let result = tokio::time::timeout(self.timeout, provider.provide_credentials()).await;
         match result {
-            Err(_) => Err(format!(
-                "the credential provider did not answer within {} s",
-                self.timeout.as_secs()
-            )),
+            Err(_) => (
+                Err(format!(
+                    "the credential provider did not answer within {} s",
+                    self.timeout.as_secs()
+                )),
+                None,
+            ),
             Ok(Err(CredentialsError::CredentialsNotLoaded(_))) => {
-                Err("no source supplied credentials".into())
+                (Err("no source supplied credentials".into()), None)
             }
-            Ok(Err(e)) => Err(error_chain(&e)),
-            Ok(Ok(c)) => Ok(AccessKey {
-                id: c.access_key_id().to_owned(),
-                secret: Secret::new(c.secret_access_key()),
-                session_token: c.session_token().map(Secret::new),
-            }),
+            Ok(Err(e)) => (Err(error_chain(&e)), role_refusal(&e)),
+            Ok(Ok(c)) => (
+                Ok(AccessKey {
+                    id: c.access_key_id().to_owned(),
+                    secret: Secret::new(c.secret_access_key()),
+                    session_token: c.session_token().map(Secret::new),
+                }),
+                None,
+            ),
         }
     }
+}
+
+/// STS's "not authorized to perform sts:AssumeRole" (or the web-identity variant), found in the
+/// provider error's source chain.
+fn role_refusal(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError;
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    let mut current = Some(error);
+    while let Some(e) = current {
+        let meta = if let Some(SdkError::ServiceError(s)) =
+            e.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>()
+        {
+            Some((s.err().code(), s.err().message()))
+        } else if let Some(SdkError::ServiceError(s)) =
+            e.downcast_ref::<SdkError<AssumeRoleWithWebIdentityError, HttpResponse>>()
+        {
+            Some((s.err().code(), s.err().message()))
+        } else {
+            None
+        };
+        if let Some((code, message)) = meta {
+            return match code {
+                Some("AccessDenied") => Some(format!(
+                    "AccessDenied: {}",
+                    message.unwrap_or("not authorized to assume the role")
+                )),
+                _ => None,
+            };
+        }
+        current = e.source();
+    }
+    None
 }
 
 fn list_or_none<'a>(names: impl Iterator<Item = &'a str>) -> String {

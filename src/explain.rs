@@ -283,6 +283,23 @@ pub fn code_doc(code: Code) -> Option<Doc> {
             &["Use the region code. `ses-doctor regions` lists the SES regions with their names."],
             Some("{m_region}: a region code such as eu-west-1 (see `ses-doctor regions`)."),
         ),
+        Code::SessionTokenStray => d(
+            "A long-term key is sent with a leftover session token",
+            "Only temporary (ASIA…) keys have a session token. When aws_session_token (or the legacy aws_security_token) stays in a profile after a long-term AKIA… key is pasted over temporary credentials, or AWS_SESSION_TOKEN stays in the environment, the SDK sends the token along and AWS answers \"The security token included in the request is invalid\", although the key itself is active.",
+            &[
+                "Delete the aws_session_token and aws_security_token lines of the profile (`ses-doctor diagnose --yes` does it), or `unset AWS_SESSION_TOKEN AWS_SECURITY_TOKEN`.",
+                "`aws configure list` shows whether a token is set.",
+            ],
+            Some("Remove the session token setting next to the access key; a long-term key needs none."),
+        ),
+        Code::SdkDivergence => d(
+            "The AWS SDKs read this configuration differently",
+            "The shared files and AWS_* variables are read slightly differently by botocore (boto3, the AWS CLI v1), the Rust SDK and the JavaScript, PHP, Java and Go SDKs: AWS_REGION versus AWS_DEFAULT_REGION, AWS_DEFAULT_PROFILE, [default] next to [profile default], duplicate sections, inline # comments, a key split across the two files, credential_process next to static keys, aws_security_token. A mailer on another SDK then sends with other credentials or to another region than the one ses-doctor tested.",
+            &[
+                "Read the finding: it names what each SDK sees. Make the files unambiguous (one section per profile, no inline comments after values, both region variables equal or only one set).",
+            ],
+            Some("Keep one unambiguous setting: the same value wherever an SDK may read it."),
+        ),
         Code::CredentialsValid => d(
             "AWS accepted the credentials",
             "STS GetCallerIdentity succeeded: the key ID and the secret match and the key is active. A failure to send is then about the region, a permission or the identities.",
@@ -343,6 +360,15 @@ pub fn code_doc(code: Code) -> Option<Doc> {
                 "A mailer that must hold a fixed key needs an IAM user's long-term key (AKIA…).",
             ],
             Some("Do not paste temporary keys into the mailer: give it an IAM user's AKIA… key, or let it use the machine's role."),
+        ),
+        Code::RoleAssumptionDenied => d(
+            "The profile's role could not be assumed",
+            "The profile names a role (role_arn) and source credentials (source_profile, credential_source or a web identity token). STS refused AssumeRole: \"User: … is not authorized to perform: sts:AssumeRole on resource: …\". Either the role's trust policy does not name the source user (or its account), or it names the account and the source user has no policy allowing sts:AssumeRole on the role, or the role does not exist.",
+            &[
+                "Check the role's trust policy: `aws iam get-role --role-name ROLE --query Role.AssumeRolePolicyDocument`. It must allow sts:AssumeRole for the source user's ARN (or the account, with an identity policy allowing it).",
+                "Check role_arn for a typo and the account number, and source_profile for the profile that holds the source key.",
+            ],
+            Some("The role ARN and the source credentials the mailer assumes it with."),
         ),
         Code::RootCredentials => d(
             "The account's root user keys are in use",

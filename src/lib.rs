@@ -18,6 +18,7 @@ pub mod report;
 pub mod run;
 pub mod secret;
 pub mod secret_input;
+pub mod shared_files;
 pub mod smtp_client;
 pub mod smtp_password;
 pub mod terminal;

@@ -253,7 +253,16 @@ impl Fix {
 pub struct CredentialsInfo {
     /// `pasted`, `environment`, `profile`, or `default-chain`.
     pub source: &'static str,
-    /// Human-readable, e.g. "profile 'mailer' (~/.aws/credentials)".
+    /// How they were obtained: `pasted`, `environment`, `static-keys`, `assume-role`, `sso`,
+    /// `credential-process`, `web-identity`, `credential-source`, `container`,
+    /// `instance-profile`, `login-session`, or `none`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<&'static str>,
+    /// The role whose credentials these are (role profiles, web identity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// Human-readable, e.g. "profile 'mailer' (--profile): assumed role R via static keys in
+    /// profile 'base'; in ~/.aws/credentials / ~/.aws/config".
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,

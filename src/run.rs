@@ -13,6 +13,7 @@ use crate::diagnose::{self, local, Diagnosis, KeyOptions};
 use crate::exit::{ExitCode, Failure};
 use crate::printer::Printer;
 use crate::secret::AccessKey;
+use crate::shared_files::SharedFiles;
 use crate::smtp_client::TlsMode;
 use crate::{regions, secret_input, smtp_password};
 use clap::{CommandFactory, Parser};
@@ -125,11 +126,20 @@ async fn diagnose(cli: &Cli, args: &DiagnoseArgs, printer: &Printer) -> anyhow::
     let access_key_id = args.access_key_id.as_deref();
     let g = &cli.global;
     let env = Environment::capture();
-    let profiles = aws_setup::load_profiles(&env).await?;
+    if let Some(name) = &args.write_profile {
+        check_profile_name(name, "--write-profile")?;
+    }
+    let files = SharedFiles::read(&env)?;
+    let profiles = files.profiles(g.profile.as_deref()).await?;
     let region =
         aws_setup::resolve_region(g.region.as_deref(), g.profile.as_deref(), &env, &profiles)?;
     let timeout = Duration::from_secs(g.timeout);
-    let setup = AwsSetup::new(g.endpoint_url.clone(), g.profile.clone(), timeout)?;
+    let setup = AwsSetup::new(
+        g.endpoint_url.clone(),
+        g.profile.clone(),
+        files.env_config_files(),
+        timeout,
+    )?;
 
     let pasted = match access_key_id {
         Some(id) => {
@@ -156,8 +166,9 @@ async fn diagnose(cli: &Cli, args: &DiagnoseArgs, printer: &Printer) -> anyhow::
     };
     let resolver = Resolver {
         env: &env,
+        files: &files,
         profiles: &profiles,
-        provider_config: setup.provider_config(),
+        provider_config: setup.provider_config(&region),
         timeout,
     };
     let sending = resolver.sending(pasted, g.profile.as_deref()).await?;
@@ -222,13 +233,22 @@ async fn regions_cmd(cli: &Cli, check: bool, printer: &Printer) -> anyhow::Resul
     let scan = if check {
         let g = &cli.global;
         let env = Environment::capture();
-        let profiles = aws_setup::load_profiles(&env).await?;
+        let files = SharedFiles::read(&env)?;
+        let profiles = files.profiles(g.profile.as_deref()).await?;
+        let region =
+            aws_setup::resolve_region(g.region.as_deref(), g.profile.as_deref(), &env, &profiles)?;
         let timeout = Duration::from_secs(g.timeout);
-        let setup = AwsSetup::new(g.endpoint_url.clone(), g.profile.clone(), timeout)?;
+        let setup = AwsSetup::new(
+            g.endpoint_url.clone(),
+            g.profile.clone(),
+            files.env_config_files(),
+            timeout,
+        )?;
         let resolver = Resolver {
             env: &env,
+            files: &files,
             profiles: &profiles,
-            provider_config: setup.provider_config(),
+            provider_config: setup.provider_config(&region),
             timeout,
         };
         // The admin credentials when given: a send-only user may not list identities.
@@ -358,6 +378,21 @@ fn check_new_file(path: &std::path::Path) -> Result<(), Failure> {
     Ok(())
 }
 
+/// A profile name the SDKs accept (letters, digits and `_-/.%@:+`): anything else could break
+/// the section header it is written into, or inject lines into the file.
+fn check_profile_name(name: &str, flag: &str) -> Result<(), Failure> {
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c));
+    if ok {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "{flag} {name:?} is not a profile name the AWS SDKs accept: use letters, digits and _-/.%@:+ only"
+    )))
+}
+
 fn check_user_name(name: &str) -> Result<(), Failure> {
     crate::diagnose::iam_user::validate_name(name)
         .map_err(|e| Failure::usage(format!("--user-name {e}")))
@@ -369,7 +404,9 @@ async fn smtp_password_cmd(
     printer: &Printer,
 ) -> anyhow::Result<ExitCode> {
     let env = Environment::capture();
-    let profiles = aws_setup::load_profiles(&env).await?;
+    let profiles = SharedFiles::read(&env)?
+        .profiles(cli.global.profile.as_deref())
+        .await?;
     let region = aws_setup::resolve_region(
         cli.global.region.as_deref(),
         cli.global.profile.as_deref(),

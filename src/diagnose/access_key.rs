@@ -881,7 +881,15 @@ mod tests {
     fn reveal_with(answers: Vec<crate::consent::scripted::Answer>, recorder: &Recorder) {
         use crate::consent::{scripted::Scripted, Consent, Mode};
         let consent = Consent::new(Mode::Ask, Box::new(Scripted::new(answers)));
-        let setup = AwsSetup::new(None, None, Duration::from_secs(1)).unwrap();
+        let setup = AwsSetup::new(
+            None,
+            None,
+            aws_runtime::env_config::file::EnvConfigFiles::builder()
+                .with_contents(aws_runtime::env_config::file::EnvConfigFileKind::Config, "")
+                .build(),
+            Duration::from_secs(1),
+        )
+        .unwrap();
         let config = SdkConfig::builder().build();
         let target = SaveTarget::default();
         let ctx = KeyContext {

@@ -164,7 +164,14 @@ pub async fn create_sender(
         }
         finding.note("user", format!("created {name}"));
     }
-    if let Err(e) = permissions::grant(&iam, name, input.policy, &input.resources).await {
+    if let Err(e) = permissions::grant(
+        &iam,
+        &permissions::Principal::User(name.to_owned()),
+        input.policy,
+        &input.resources,
+    )
+    .await
+    {
         fix.status = FixStatus::Failed;
         finding.note(
             "state",

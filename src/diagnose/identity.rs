@@ -29,6 +29,9 @@ pub struct Caller {
     pub account: String,
     /// The IAM user name when the ARN is an IAM user's.
     pub user_name: Option<String>,
+    /// The role name when the credentials are an assumed role's
+    /// (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`).
+    pub role_name: Option<String>,
 }
 
 impl Caller {
@@ -36,10 +39,15 @@ impl Caller {
         let user_name = arn
             .split_once(":user/")
             .map(|(_, path)| path.rsplit('/').next().unwrap_or(path).to_owned());
+        let role_name = arn
+            .split_once(":assumed-role/")
+            .and_then(|(_, rest)| rest.split('/').next())
+            .map(str::to_owned);
         Caller {
             arn,
             account,
             user_name,
+            role_name,
         }
     }
 

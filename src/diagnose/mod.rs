@@ -446,7 +446,15 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
         None => push(
             &mut report,
             progress,
-            Step::skipped(StepId::AccessKey, "the credentials are not an IAM user's"),
+            Step::skipped(
+                StepId::AccessKey,
+                match &caller.role_name {
+                    Some(role) => format!(
+                        "the credentials are temporary ones of role {role}: there is no access key of theirs to manage"
+                    ),
+                    None => "the credentials are not an IAM user's".into(),
+                },
+            ),
         ),
     }
 
@@ -455,9 +463,10 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
         progress,
         user_step.unwrap_or_else(|| {
             let mut s = iam_user::new_step();
-            s.reason = Some(match &caller.user_name {
-                Some(user) => format!("the mailer sends as the IAM user {user}"),
-                None => "the credentials are not an IAM user's".into(),
+            s.reason = Some(match (&caller.user_name, &caller.role_name) {
+                (Some(user), _) => format!("the mailer sends as the IAM user {user}"),
+                (None, Some(role)) => format!("the mailer sends as the role {role}"),
+                _ => "the credentials are not an IAM user's".into(),
             });
             s
         }),

@@ -59,19 +59,76 @@ pub struct PermissionInput<'a> {
     pub consent: &'a Consent,
 }
 
+/// Whose policies decide: an IAM user's, or the role's behind assumed-role credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Principal {
+    User(String),
+    Role(String),
+}
+
+impl Principal {
+    pub fn of(caller: &Caller) -> Option<Principal> {
+        match (&caller.user_name, &caller.role_name) {
+            (Some(user), _) => Some(Principal::User(user.clone())),
+            (None, Some(role)) => Some(Principal::Role(role.clone())),
+            _ => None,
+        }
+    }
+
+    /// `user` or `role`, as in the AWS CLI's `attach-user-policy --user-name`.
+    fn kind(&self) -> &'static str {
+        match self {
+            Principal::User(_) => "user",
+            Principal::Role(_) => "role",
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            Principal::User(n) | Principal::Role(n) => n,
+        }
+    }
+
+    /// The IAM ARN to simulate: the user's as STS gave it; for a role, IAM's own (with its path).
+    async fn arn(&self, caller: &Caller, iam: &dyn Clients) -> String {
+        match self {
+            Principal::User(_) => caller.arn.clone(),
+            Principal::Role(name) => match iam.iam().get_role().role_name(name).send().await {
+                Ok(out) => out.role().map(|r| r.arn().to_owned()).unwrap_or_default(),
+                Err(_) => {
+                    let partition = caller.arn.split(':').nth(1).unwrap_or("aws");
+                    format!("arn:{partition}:iam::{}:role/{name}", caller.account)
+                }
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Principal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Principal::User(n) => f.write_str(n),
+            Principal::Role(n) => write!(f, "role {n}"),
+        }
+    }
+}
+
 pub async fn check(input: PermissionInput<'_>) -> Result<Step, Failure> {
     let mut step = Step::new(StepId::Permissions);
-    let Some(user) = input.caller.user_name.clone() else {
-        step.reason = Some("the credentials are not an IAM user's (see step 1)".into());
+    let Some(principal) = Principal::of(input.caller) else {
+        step.reason =
+            Some("the credentials are neither an IAM user's nor a role's (see step 1)".into());
         step.status = crate::report::StepStatus::Skipped;
         return Ok(step);
     };
+    let user = &principal;
     let resources = resource_arns(&input.caller.account, input.region, input.identities);
+    let arn = principal.arn(input.caller, input.iam).await;
 
-    let decisions = match simulate(input.iam, &input.caller.arn, &resources).await {
+    let decisions = match simulate(input.iam, &arn, &resources).await {
         Ok(d) => d,
         Err(SimulationError::Denied(message)) => {
-            return probe_fallback(&input, &user, step, message).await;
+            return probe_fallback(&input, user, step, message).await;
         }
         Err(SimulationError::Other(message)) => {
             step.push(
@@ -86,10 +143,10 @@ pub async fn check(input: PermissionInput<'_>) -> Result<Step, Failure> {
             return Ok(step);
         }
     };
-    let policies = list_policies(input.iam, &user).await;
-    let mut finding = judge(&decisions, &user, &policies);
+    let policies = list_policies(input.iam, user).await;
+    let mut finding = judge(&decisions, &user.to_string(), &policies);
     if matches!(finding.code, Code::PermissionMissing) {
-        apply_grant(&mut finding, &input, &user, &resources).await?;
+        apply_grant(&mut finding, &input, user, &arn, &resources).await?;
     }
     step.push(finding);
     Ok(step)
@@ -199,10 +256,43 @@ pub struct Policies {
     pub unknown: Option<String>,
 }
 
-async fn list_policies(clients: &dyn Clients, user: &str) -> Policies {
+async fn list_policies(clients: &dyn Clients, principal: &Principal) -> Policies {
     let iam = clients.iam();
     let mut p = Policies::default();
     let denied = |e: &dyn ProvideErrorMetadata| e.code().unwrap_or("error").to_owned();
+    let user = match principal {
+        Principal::User(user) => user,
+        Principal::Role(role) => {
+            match iam
+                .list_attached_role_policies()
+                .role_name(role)
+                .send()
+                .await
+            {
+                Ok(out) => {
+                    for a in out.attached_policies() {
+                        if a.policy_arn() == Some(FULL_ACCESS_ARN) {
+                            p.full_access = Some("attached to the role".into());
+                        }
+                        p.lines.push(format!(
+                            "{} (attached)",
+                            a.policy_name().unwrap_or_default()
+                        ));
+                    }
+                }
+                Err(e) => {
+                    p.unknown = Some(denied(&e));
+                    return p;
+                }
+            }
+            if let Ok(out) = iam.list_role_policies().role_name(role).send().await {
+                for name in out.policy_names() {
+                    p.lines.push(format!("{name} (inline)"));
+                }
+            }
+            return p;
+        }
+    };
     match iam
         .list_attached_user_policies()
         .user_name(user)
@@ -377,18 +467,20 @@ fn send_only_document(resources: &[String]) -> String {
 async fn apply_grant(
     finding: &mut Finding,
     input: &PermissionInput<'_>,
-    user: &str,
+    user: &Principal,
+    arn: &str,
     resources: &[String],
 ) -> Result<(), Failure> {
+    let (kind, name) = (user.kind(), user.name());
     let (description, command) = match input.policy {
         PolicyChoice::FullAccess => (
             format!("Attach AmazonSESFullAccess to {user}"),
-            format!("aws iam attach-user-policy --user-name {user} --policy-arn {FULL_ACCESS_ARN}"),
+            format!("aws iam attach-{kind}-policy --{kind}-name {name} --policy-arn {FULL_ACCESS_ARN}"),
         ),
         PolicyChoice::SendOnly => (
             format!("Put an inline policy '{SEND_ONLY_POLICY_NAME}' allowing only ses:SendEmail and ses:SendRawEmail on {user}"),
             format!(
-                "aws iam put-user-policy --user-name {user} --policy-name {SEND_ONLY_POLICY_NAME} --policy-document '{}'",
+                "aws iam put-{kind}-policy --{kind}-name {name} --policy-name {SEND_ONLY_POLICY_NAME} --policy-document '{}'",
                 send_only_document(resources)
             ),
         ),
@@ -413,7 +505,7 @@ async fn apply_grant(
             }
             Ok(()) => {
                 fix.status = FixStatus::Applied;
-                match wait_until_allowed(input.iam, &input.caller.arn, resources).await {
+                match wait_until_allowed(input.iam, arn, resources).await {
                     Some(waited) => {
                         finding.resolved = true;
                         finding.note("after the fix", format!("IAM allows both actions (confirmed after {} s)", waited.as_secs()));
@@ -427,11 +519,11 @@ async fn apply_grant(
     Ok(())
 }
 
-/// Grants `user` the right to send: AmazonSESFullAccess, or the send-only inline policy on
-/// `resources`.
+/// Grants the principal the right to send: AmazonSESFullAccess, or the send-only inline policy
+/// on `resources`.
 pub async fn grant(
     iam: &aws_sdk_iam::Client,
-    user: &str,
+    principal: &Principal,
     policy: PolicyChoice,
     resources: &[String],
 ) -> Result<(), String> {
@@ -442,8 +534,9 @@ pub async fn grant(
             e.message().unwrap_or_default()
         )
     };
-    match policy {
-        PolicyChoice::FullAccess => iam
+    let document = send_only_document(resources);
+    match (principal, policy) {
+        (Principal::User(user), PolicyChoice::FullAccess) => iam
             .attach_user_policy()
             .user_name(user)
             .policy_arn(FULL_ACCESS_ARN)
@@ -451,11 +544,28 @@ pub async fn grant(
             .await
             .map(|_| ())
             .map_err(|e| describe(&e)),
-        PolicyChoice::SendOnly => iam
+        (Principal::User(user), PolicyChoice::SendOnly) => iam
             .put_user_policy()
             .user_name(user)
             .policy_name(SEND_ONLY_POLICY_NAME)
-            .policy_document(send_only_document(resources))
+            .policy_document(document)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| describe(&e)),
+        (Principal::Role(role), PolicyChoice::FullAccess) => iam
+            .attach_role_policy()
+            .role_name(role)
+            .policy_arn(FULL_ACCESS_ARN)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| describe(&e)),
+        (Principal::Role(role), PolicyChoice::SendOnly) => iam
+            .put_role_policy()
+            .role_name(role)
+            .policy_name(SEND_ONLY_POLICY_NAME)
+            .policy_document(document)
             .send()
             .await
             .map(|_| ())
@@ -494,7 +604,7 @@ async fn wait_until_allowed(
 /// IAM is closed to these credentials: ask SES itself.
 async fn probe_fallback(
     input: &PermissionInput<'_>,
-    user: &str,
+    user: &Principal,
     mut step: Step,
     iam_said: String,
 ) -> Result<Step, Failure> {
@@ -587,7 +697,7 @@ async fn probe_fallback(
         unknown: Some("IAM closed to these credentials".into()),
         ..Default::default()
     };
-    let mut finding = judge(&decisions, user, &policies);
+    let mut finding = judge(&decisions, &user.to_string(), &policies);
     for note in notes {
         finding = finding.evidence("SES answered", note);
     }
@@ -597,7 +707,9 @@ async fn probe_fallback(
                 "With admin credentials, attach AmazonSESFullAccess to {user}"
             ))
             .command(format!(
-                "aws iam attach-user-policy --user-name {user} --policy-arn {FULL_ACCESS_ARN}"
+                "aws iam attach-{0}-policy --{0}-name {1} --policy-arn {FULL_ACCESS_ARN}",
+                user.kind(),
+                user.name()
             )),
         );
     }

@@ -37,7 +37,10 @@ fn malformed_config_file() {
     let home = Home::new();
     home.write_config("[profile mailer\nregion = eu-west-1\n");
     let out = diagnose(&home).args(["--profile", "mailer"]).run();
-    assert_usage_error(&out, "cannot read the AWS config files");
+    assert_usage_error(
+        &out,
+        ".aws/config: the AWS SDKs cannot parse it: line 1: Profile definition must end with ']'",
+    );
 }
 
 #[test]
@@ -52,8 +55,10 @@ fn malformed_credentials_file_does_not_echo_its_secrets() {
         .args(["--profile", "mailer"])
         .secret(secret)
         .run();
-    assert_usage_error(&out, "cannot read the AWS config files");
-    assert!(out.stderr.contains("line 3"), "{}", out.both());
+    assert_usage_error(
+        &out,
+        ".aws/credentials: the AWS SDKs cannot parse it: line 3: Expected an '=' sign",
+    );
 }
 
 #[test]

@@ -13,6 +13,7 @@ mod explain;
 mod identity;
 mod interactive;
 mod permissions;
+mod profiles;
 mod region;
 mod smtp_password;
 mod test_email;

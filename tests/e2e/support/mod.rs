@@ -650,6 +650,55 @@ impl Account {
             .unwrap_or_else(|e| panic!("PutUserPolicy {user} {name}: {}", show(&e)));
     }
 
+    /// Creates a role that `trusted` (an IAM user or role ARN, or the account's
+    /// `arn:aws:iam::ID:root`) may assume, with `policy_arn` attached if given.
+    /// Returns the role's ARN.
+    pub async fn create_role(&self, name: &str, trusted: &str, policy_arn: Option<&str>) -> String {
+        let trust = json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": trusted}, "Action": "sts:AssumeRole"}]
+        });
+        let out = self
+            .iam()
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(trust.to_string())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateRole {name}: {}", show(&e)));
+        if let Some(arn) = policy_arn {
+            self.iam()
+                .attach_role_policy()
+                .role_name(name)
+                .policy_arn(arn)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("AttachRolePolicy {name}: {}", show(&e)));
+        }
+        out.role().expect("Role").arn().to_string()
+    }
+
+    /// Temporary credentials of `role_arn`, assumed with `keys` (as a container or SSO would
+    /// hand them out): `(keys, session token)`.
+    pub async fn assume_role(&self, keys: &Keys, role_arn: &str) -> (Keys, String) {
+        let out = self
+            .sts(keys)
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name("e2e")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("AssumeRole {role_arn}: {}", show(&e)));
+        let c = out.credentials().expect("Credentials");
+        (
+            Keys {
+                access_key_id: c.access_key_id().to_string(),
+                secret_access_key: c.secret_access_key().to_string(),
+            },
+            c.session_token().to_string(),
+        )
+    }
+
     /// Creates a group (if needed), attaches `policy_arn` to it if given, and puts
     /// `user` in it.
     pub async fn add_to_group(&self, user: &str, group: &str, policy_arn: Option<&str>) {
