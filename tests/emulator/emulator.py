@@ -31,7 +31,8 @@ Control API (plain JSON over HTTP, unsigned, never seen by moto):
                  "root":  {"access_key_id": "AKIA...", "secret_access_key": "..."}}
          A fresh, isolated account: IAM user "admin" with AdministratorAccess and
          one active key, plus a root key (GetCallerIdentity answers
-         arn:aws:iam::<id>:root; root may do everything).
+         arn:aws:iam::<id>:root; root may do everything but assume a role,
+         as on AWS).
     POST /_ses_doctor/accounts/<id>/ses-account
          {"region": "eu-west-1", "production_access": true, "sending_enabled": true,
           "max_24_hour_send": 50000, "max_send_rate": 14,
@@ -163,9 +164,16 @@ Differences from stock moto 5.2.1, one patch function each (see ``PATCHES``):
     inactive_keys_rejected       Inactive key -> InvalidClientTokenId
     last_used_after_auth         key "last used" only recorded for accepted requests
     policy_evaluation            one IAM evaluator for enforcement and simulation
+    sts_assume_role_trust        AssumeRole needs an existing role whose trust
+                                 policy allows the caller (and, unless it names
+                                 the caller itself, an identity policy); AWS's
+                                 AccessDenied texts; root keys refused ("Roles
+                                 may not be assumed by root accounts.")
     auth_error_format            AWS-shaped auth errors for query and rest-json
+    sts_web_identity             AssumeRoleWithWebIdentity taken unsigned; the
+                                 credentials are for the role ARN's account
     iam_resources                resource ARNs in IAM/SES AccessDenied messages
-    iam_simulate_principal_policy
+    iam_simulate_principal_policy  for a user, group or role ARN
     sesv2_list_identities_route  POST /v2/email/list-identities
     sesv2_get_account
     sesv2_identity_verification  identities start pending; a verified domain
@@ -173,8 +181,17 @@ Differences from stock moto 5.2.1, one patch function each (see ``PATCHES``):
                                  verifying identities")
     sesv2_send_email_checks      sandbox, paused sending, AWS's rejection texts
     managed_policy_cache         parse AWS managed policies once, not per account
-    (front end)                  unsigned request -> MissingAuthenticationToken;
+    (front end)                  unsigned request -> MissingAuthenticationToken
+                                 (but for sts:AssumeRoleWithWebIdentity);
                                  one Date and one Server header per response
+    (front end)                  long-term key (AKIA..., user or root) sent with
+                                 a session token -> InvalidClientTokenId /
+                                 UnrecognizedClientException
+    (front end)                  AssumeRoleWithWebIdentity: token of 4+
+                                 characters (else ValidationError), existing
+                                 role whose trust policy allows a federated
+                                 principal (else AccessDenied); the token
+                                 itself is not verified
     (front end)                  opt-in region not enabled for the account ->
                                  InvalidClientTokenId / UnrecognizedClientException
     (front end)                  hanging regions (per account and region)
@@ -224,7 +241,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
 # moto reads these when its settings module is first imported: set them before.
@@ -260,6 +277,7 @@ from moto.moto_server.werkzeug_app import (  # noqa: E402
 )
 from moto.sesv2.models import sesv2_backends  # noqa: E402
 from moto.sesv2.responses import SESV2Response  # noqa: E402
+from moto.sts.responses import TokenResponse  # noqa: E402
 
 log = logging.getLogger("ses-doctor-emulator")
 
@@ -718,6 +736,109 @@ def role_policies(account_id: str, role_name: str) -> list[SourcePolicy]:
 
 
 # ---------------------------------------------------------------------------
+# Role trust policies (sts:AssumeRole, sts:AssumeRoleWithWebIdentity)
+# ---------------------------------------------------------------------------
+
+ROLE_ARN = re.compile(r"arn:aws:iam::(\d{12}):role/(?:[^/]+/)*[^/]+")
+
+
+def find_role(role_arn: str) -> Any | None:
+    """The role an ARN names, in the account the ARN names, or None. Never
+    creates a moto backend for an account nobody made."""
+    match = ROLE_ARN.fullmatch(role_arn or "")
+    if not match or match.group(1) not in iam_backends:
+        return None
+    try:
+        return iam_backends[match.group(1)][PARTITION].get_role_by_arn(role_arn)
+    except Exception:  # moto's NotFoundException
+        return None
+
+
+def _trust_document(role: Any) -> dict[str, Any]:
+    document = role.assume_role_policy_document
+    for text in (document, unquote(document)) if isinstance(document, str) else ():
+        try:
+            document = json.loads(text)
+            break
+        except ValueError:
+            document = None
+    return document if isinstance(document, dict) else {}
+
+
+@dataclass
+class Caller:
+    """Who calls sts:AssumeRole, as a trust policy sees them."""
+
+    arn: str  # as AWS names the caller in AccessDenied
+    account_id: str
+    names: set[str]  # principal ARNs in a trust policy that mean exactly this caller
+    policies: list[SourcePolicy]  # the caller's identity policies
+    variables: dict[str, str]  # policy variables, e.g. ${aws:username}
+    principal_arn: str  # aws:PrincipalArn (for a role session: the role's ARN)
+
+
+def _principal_kind(principal: Any, caller: Caller) -> str | None:
+    """How a trust policy's Principal element names the caller: "direct" (the
+    caller's own ARN: user, role or role session), "account" (the caller's
+    account, as arn:aws:iam::ACCT:root or ACCT, or "*"), or None."""
+    if principal == "*":
+        return "account"
+    if not isinstance(principal, dict):
+        return None
+    kinds = set()
+    for value in (str(v) for v in _as_list(principal.get("AWS", []))):
+        if value == "*" or value in (caller.account_id, f"arn:aws:iam::{caller.account_id}:root"):
+            kinds.add("account")
+        elif value in caller.names:
+            kinds.add("direct")
+    return "direct" if "direct" in kinds else "account" if kinds else None
+
+
+def trust_decision(
+    document: dict[str, Any], caller: Caller, action: str, role_arn: str,
+    context: dict[str, list[str]],
+) -> tuple[str, str | None]:
+    """A role trust policy's answer for a caller: ("explicitDeny", None),
+    ("allowed", "direct" | "account") or ("implicitDeny", None). Conditions
+    are evaluated as in identity policies (``_statement_applies``)."""
+    allowed: str | None = None
+    for statement in _as_list(document.get("Statement", [])):
+        if not isinstance(statement, dict):
+            continue
+        if "NotPrincipal" in statement:
+            kind = None if _principal_kind(statement["NotPrincipal"], caller) else "account"
+        else:
+            kind = _principal_kind(statement.get("Principal"), caller)
+        if kind is None or not _statement_applies(statement, action, role_arn, {}, context, []):
+            continue
+        if statement.get("Effect") == "Deny":
+            return "explicitDeny", None
+        allowed = "direct" if "direct" in (kind, allowed) else "account"
+    return ("allowed", allowed) if allowed else ("implicitDeny", None)
+
+
+def assume_role_denied(caller_arn: str, role_arn: str) -> AuthError:
+    """AWS's AccessDenied for sts:AssumeRole, whatever the reason (no such
+    role, trust policy, identity policy): it never says which."""
+    return AuthError(
+        "AccessDenied",
+        "AccessDeniedException",
+        f"User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+    )
+
+
+def web_identity_denied() -> AuthError:
+    return AuthError(
+        "AccessDenied", "AccessDeniedException",
+        "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+    )
+
+
+def root_cannot_assume_roles() -> AuthError:
+    return AuthError("AccessDenied", "AccessDeniedException", "Roles may not be assumed by root accounts.")
+
+
+# ---------------------------------------------------------------------------
 # Patches: one function each; PATCHES at the bottom lists them in order.
 # ---------------------------------------------------------------------------
 
@@ -944,6 +1065,118 @@ def patch_policy_evaluation() -> None:
             )
 
     access_control.IAMRequestBase.check_action_permitted = check_action_permitted
+
+
+def form_params(body: bytes) -> dict[str, str]:
+    """An awsQuery form body as a dict (first value of each name)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return {}
+    return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
+
+
+def assume_role_caller(key: Any, account_id: str) -> Caller:
+    """The caller of sts:AssumeRole: an IAM user, or a role session (whose
+    identity policies are its role's, which makes role chains work)."""
+    backend = iam_backends[account_id][PARTITION]
+    if isinstance(key, access_control.IAMUserAccessKey):
+        name = key._owner_user_name
+        arn = backend.get_user(name).arn
+        return Caller(arn, account_id, {arn}, user_policies(account_id, name),
+                      {"aws:username": name}, arn)
+    role_name = key._owner_role_name
+    try:
+        role_arn = backend.get_role(role_name).arn
+        policies = role_policies(account_id, role_name)
+    except Exception:  # the role was deleted after the session began
+        role_arn, policies = f"arn:aws:iam::{account_id}:role/{role_name}", []
+    return Caller(key.arn, account_id, {key.arn, role_arn}, policies, {}, role_arn)
+
+
+def patch_sts_assume_role_trust() -> None:
+    """AWS's sts:AssumeRole: the role must exist and its trust policy
+    (AssumeRolePolicyDocument) must allow sts:AssumeRole for the caller. A trust
+    policy naming the caller itself (its IAM user ARN, or for a role session
+    the role's ARN or the session's) is enough in the role's own account; one
+    naming the account (arn:aws:iam::ACCT:root, ACCT) or "*" also needs the
+    caller's identity policies to allow sts:AssumeRole on the role ARN, and a
+    role in another account always needs both. A role session assuming its
+    own role must be named in the trust policy (since 2022). An explicit Deny
+    in either wins. Anything else: 403 AccessDenied "User: <caller ARN> is not
+    authorized to perform: sts:AssumeRole on resource: <role ARN>", which
+    never says which check failed. Root keys get AccessDenied "Roles may not
+    be assumed by root accounts." whatever the trust policy. moto lets anyone
+    allowed sts:AssumeRole assume any role ARN, even one that does not exist,
+    and (with ``patch_policy_evaluation``) never reads the trust policy."""
+    patched = access_control.IAMRequestBase.check_action_permitted
+
+    def check_action_permitted(self: access_control.IAMRequestBase, resource: str) -> None:
+        if self._action != "sts:AssumeRole":
+            return patched(self, resource)
+        key = self._access_key
+        if isinstance(key, RootAccessKey):
+            raise root_cannot_assume_roles()
+        caller = assume_role_caller(key, self.account_id)
+        role = find_role(resource)
+        if role is None:
+            raise assume_role_denied(caller.arn, resource)
+        wire = wire_request()
+        params = form_params(wire.body) if wire is not None else {}
+        context = {
+            "aws:principalarn": [caller.principal_arn],
+            "aws:principalaccount": [caller.account_id],
+            "aws:requestedregion": [self._region],
+        }
+        for name, context_key in (("ExternalId", "sts:externalid"),
+                                  ("RoleSessionName", "sts:rolesessionname")):
+            if params.get(name):
+                context[context_key] = [params[name]]
+        identity = evaluate(caller.policies, "sts:AssumeRole", resource, caller.variables, context)
+        trust, kind = trust_decision(_trust_document(role), caller, "sts:AssumeRole", resource, context)
+        same_account = ROLE_ARN.fullmatch(resource).group(1) == caller.account_id
+        allowed = (
+            identity.decision != "explicitDeny"
+            and trust == "allowed"
+            and (identity.decision == "allowed" or (same_account and kind == "direct"))
+            # A role assuming itself must be named in its trust policy (AWS, 2022).
+            and (kind == "direct" or caller.principal_arn != role.arn)
+        )
+        if not allowed:
+            raise assume_role_denied(caller.arn, resource)
+
+    access_control.IAMRequestBase.check_action_permitted = check_action_permitted
+
+
+def patch_sts_web_identity() -> None:
+    """AWS's sts:AssumeRoleWithWebIdentity is not signed: the web identity
+    token is the credential (the SDKs send it unsigned). moto routes such a
+    request to STS but then fails authenticating it (it has no Authorization
+    header), and would let any token assume any role ARN. Here moto's
+    authentication is skipped for it; ``web_identity_not_authorized`` has
+    already checked the token and the role before moto sees the request. The
+    credentials moto issues are for the account in the role ARN; its
+    AssumedRoleId (a fixed "ARO123EXAMPLE123:...") is made the role's id, as
+    for AssumeRole."""
+    patched_auth = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+    def _authenticate_and_authorize_action(self: Any, iam_request_cls: type, resource: str = "*") -> None:
+        if self.service_name == "sts" and self._get_action() == "AssumeRoleWithWebIdentity":
+            return
+        patched_auth(self, iam_request_cls, resource)
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_and_authorize_action
+
+    original = TokenResponse.assume_role_with_web_identity
+
+    def assume_role_with_web_identity(self: TokenResponse) -> Any:
+        result = original(self)
+        payload = getattr(result, "result", None)
+        if isinstance(payload, dict) and "Credentials" in payload:
+            payload["AssumedRoleUser"]["AssumedRoleId"] = payload["Credentials"].user_id
+        return result
+
+    TokenResponse.assume_role_with_web_identity = assume_role_with_web_identity
 
 
 def patch_auth_error_format() -> None:
@@ -1327,8 +1560,10 @@ PATCHES: list[Callable[[], None]] = [
     patch_signature_uses_raw_request,
     patch_clock_skew,
     patch_policy_evaluation,
+    patch_sts_assume_role_trust,
     patch_auth_error_format,
     patch_last_used_after_auth,
+    patch_sts_web_identity,
     patch_iam_resources,
     patch_iam_simulate_principal_policy,
     patch_sesv2_list_identities_route,
@@ -1993,12 +2228,44 @@ def smtp_auth_attempts(account_id: str) -> list[dict[str, Any]]:
 CLOCK_OFFSET_ENVIRON_KEY = "ses_doctor.clock_offset"
 
 
+def query_params(wire: WireRequest) -> dict[str, str]:
+    """The query string of the request as sent (first value of each name)."""
+    query = urlsplit(wire.raw_uri).query
+    return {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+
+
+def request_scope(environ: dict[str, Any], wire: WireRequest) -> list[str]:
+    """The SigV4 credential scope (key id, date, region, service, aws4_request)
+    from the Authorization header, or from X-Amz-Credential in a presigned URL."""
+    scope = credential_scope(environ.get("HTTP_AUTHORIZATION"))
+    if not scope and "X-Amz-Credential=" in wire.raw_uri:
+        scope = query_params(wire).get("X-Amz-Credential", "").split("/")
+    return scope
+
+
+# STS actions AWS takes unsigned: the token or assertion is the credential.
+UNSIGNED_STS_ACTIONS = frozenset({"AssumeRoleWithWebIdentity"})
+
+
+def unsigned_sts_action(environ: dict[str, Any], wire: WireRequest) -> str | None:
+    """The action of an unsigned awsQuery request whose action STS accepts
+    unsigned (moto routes those to STS by the Action alone), else None."""
+    if "HTTP_AUTHORIZATION" in environ or "X-Amz-Credential=" in wire.raw_uri:
+        return None
+    if not any(a.encode() in wire.body or a in wire.raw_uri for a in UNSIGNED_STS_ACTIONS):
+        return None
+    action = form_params(wire.body).get("Action") or query_params(wire).get("Action")
+    return action if action in UNSIGNED_STS_ACTIONS else None
+
+
 def request_protocol(environ: dict[str, Any], wire: WireRequest) -> tuple[str, str | None]:
     """The protocol (and XML namespace) of the service a request is for, told
     from its SigV4 credential scope before moto routes it. SES v1 and v2 both
     sign as "ses"; v2's paths start with /v2/. Unsigned: guess from the body."""
-    scope = credential_scope(environ.get("HTTP_AUTHORIZATION"))
+    scope = request_scope(environ, wire)
     service = scope[3] if len(scope) > 3 else None
+    if service is None and unsigned_sts_action(environ, wire):
+        service = "sts"
     if service == "ses" and wire.raw_uri.startswith("/v2/"):
         service = "sesv2"
     if service:
@@ -2052,10 +2319,83 @@ def hang_if_region_hangs(environ: dict[str, Any], wire: WireRequest) -> None:
 def missing_authentication(environ: dict[str, Any], wire: WireRequest) -> tuple[int, dict[str, str], str] | None:
     """AWS answers an unsigned request with MissingAuthenticationToken; moto cannot
     even tell which service it is for (it routes on the credential scope) and
-    answers from S3 or crashes."""
+    answers from S3 or crashes. Except sts:AssumeRoleWithWebIdentity, which AWS
+    takes unsigned (see ``web_identity_not_authorized``)."""
     if "HTTP_AUTHORIZATION" not in environ and "X-Amz-Credential=" not in wire.raw_uri:
+        if unsigned_sts_action(environ, wire):
+            return None
         return early_error(environ, wire, missing_authentication_token())
     return None
+
+
+def long_term_key_with_session_token(
+    environ: dict[str, Any], wire: WireRequest
+) -> tuple[int, dict[str, str], str] | None:
+    """AWS: a request signed with a long-term access key (AKIA..., an IAM user's
+    or the root user's) that also carries a session token (the
+    X-Amz-Security-Token header, or query parameter in a presigned URL) fails
+    authentication: InvalidClientTokenId "The security token included in the
+    request is invalid." (UnrecognizedClientException on rest-json services such
+    as SES v2), HTTP 403. It happens when a profile or the environment pairs a
+    user's key with a leftover AWS_SESSION_TOKEN. moto ignored the token for
+    root keys and in presigned URLs. Temporary keys (ASIA...) need their token."""
+    key_id = (request_scope(environ, wire) or [""])[0]
+    has_token = "HTTP_X_AMZ_SECURITY_TOKEN" in environ or (
+        "X-Amz-Security-Token=" in wire.raw_uri and "X-Amz-Security-Token" in query_params(wire)
+    )
+    if key_id.startswith("AKIA") and has_token:
+        return early_error(environ, wire, invalid_client_token())
+    return None
+
+
+def web_identity_not_authorized(
+    environ: dict[str, Any], wire: WireRequest
+) -> tuple[int, dict[str, str], str] | None:
+    """AWS's sts:AssumeRoleWithWebIdentity (unsigned, see
+    ``missing_authentication``): a token shorter than 4 characters (an empty
+    token file) fails validation (ValidationError, HTTP 400); then the role must
+    exist in the account its ARN names, and its trust policy must allow
+    sts:AssumeRoleWithWebIdentity to a federated principal ({"Federated": ...}
+    or "*") with no unconditional Deny, else 403 AccessDenied "Not authorized to
+    perform sts:AssumeRoleWithWebIdentity". The token itself is not verified:
+    any token of 4 characters or more stands for a valid one from the
+    provider, and the trust policy's conditions (aud, sub) are not checked.
+    moto issues credentials for any token and any role ARN. (A signed request
+    is judged the same way, its signature unchecked.)"""
+    if b"AssumeRoleWithWebIdentity" not in wire.body and "AssumeRoleWithWebIdentity" not in wire.raw_uri:
+        return None  # (cheap test first: bodies can be large)
+    params = form_params(wire.body) or query_params(wire)
+    scope = request_scope(environ, wire)
+    is_sts = scope[3] == "sts" if len(scope) > 3 else bool(unsigned_sts_action(environ, wire))
+    if not is_sts or params.get("Action") != "AssumeRoleWithWebIdentity":
+        return None
+    token = params.get("WebIdentityToken", "")
+    if len(token) < 4:
+        return early_error(environ, wire, AuthError(
+            "ValidationError", "ValidationException",
+            "1 validation error detected: Value at 'webIdentityToken' failed to satisfy "
+            "constraint: Member must have length greater than or equal to 4",
+            status=400,
+        ))
+    role = find_role(params.get("RoleArn", ""))
+    if role is None:
+        return early_error(environ, wire, web_identity_denied())
+    allowed = False
+    for statement in _as_list(_trust_document(role).get("Statement", [])):
+        if not isinstance(statement, dict):
+            continue
+        principal = statement.get("Principal")
+        federated = principal == "*" or (isinstance(principal, dict) and (
+            "Federated" in principal or principal.get("AWS") == "*"))
+        unconditional = {k: v for k, v in statement.items() if k != "Condition"}
+        if not federated or not _statement_applies(
+                unconditional, "sts:AssumeRoleWithWebIdentity", role.arn, {}, {}, []):
+            continue
+        if statement.get("Effect") == "Deny" and "Condition" not in statement:
+            return early_error(environ, wire, web_identity_denied())
+        if statement.get("Effect") == "Allow":
+            allowed = True
+    return None if allowed else early_error(environ, wire, web_identity_denied())
 
 
 def key_not_yet_propagated(environ: dict[str, Any], wire: WireRequest) -> tuple[int, dict[str, str], str] | None:
@@ -2098,7 +2438,13 @@ def pre_dispatch_checks(environ: dict[str, Any], wire: WireRequest) -> tuple[int
     """Checks that run before moto sees a request, one function each, in order.
     Returns a response to send, or None to let moto handle the request."""
     hang_if_region_hangs(environ, wire)
-    for check in (missing_authentication, key_not_yet_propagated, opt_in_region_disabled):
+    for check in (
+        missing_authentication,
+        long_term_key_with_session_token,
+        web_identity_not_authorized,
+        key_not_yet_propagated,
+        opt_in_region_disabled,
+    ):
         early = check(environ, wire)
         if early is not None:
             return early
