@@ -195,6 +195,7 @@ async fn diagnose(cli: &Cli, args: &DiagnoseArgs, printer: &Printer) -> anyhow::
     let report = diagnose::run(
         Diagnosis {
             env: &env,
+            files: &files,
             profiles: &profiles,
             profile_flag: g.profile.as_deref(),
             setup: &setup,

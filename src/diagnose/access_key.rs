@@ -12,10 +12,12 @@ use crate::aws_files::{self, FileKind, Updated};
 use crate::aws_setup::{AwsSetup, Clients};
 use crate::codes::Code;
 use crate::consent::{Consent, Decision};
+use crate::credentials::Environment;
 use crate::diagnose::identity::{self, Caller};
 use crate::exit::Failure;
 use crate::report::{Finding, Fix, FixKind, FixStatus, Severity, Step, StepId};
 use crate::secret::{AccessKey, Secret};
+use crate::shared_files::SharedFiles;
 use crate::smtp_password;
 use aws_config::SdkConfig;
 use aws_sdk_iam::error::ProvideErrorMetadata;
@@ -177,6 +179,8 @@ pub trait Reveal: Sync {
 pub struct KeyContext<'a> {
     /// Credentials allowed to change IAM (admin, or the sending ones when they may).
     pub iam: &'a dyn Clients,
+    /// Where the shared files are, to see who else holds a key before one is retired.
+    pub env: &'a Environment,
     pub setup: &'a AwsSetup,
     pub consent: &'a Consent,
     pub target: &'a SaveTarget,
@@ -185,6 +189,62 @@ pub struct KeyContext<'a> {
     pub delete_old_key: bool,
     pub deactivate_old_key: bool,
     pub reveal: &'a dyn Reveal,
+}
+
+/// Who on this machine holds which access key, read at the moment a key would be retired: every
+/// profile of both shared files, `AWS_ACCESS_KEY_ID`, and the `--credentials-out` file. A key
+/// someone holds is in use, whichever profile ses-doctor is diagnosing.
+pub struct KeyHolders {
+    holders: Vec<(String, String)>,
+}
+
+impl KeyHolders {
+    pub fn scan(env: &Environment, credentials_out: Option<&std::path::Path>) -> KeyHolders {
+        let mut holders = Vec::new();
+        if let Ok(files) = SharedFiles::read(env) {
+            for file in [&files.credentials, &files.config] {
+                for s in file.sections() {
+                    if let (Some(profile), Some(p)) = (&s.profile, s.get("aws_access_key_id")) {
+                        holders.push((
+                            p.value.clone(),
+                            format!("profile '{profile}' ({})", file.path.display()),
+                        ));
+                    }
+                }
+            }
+        }
+        if let Some(id) = env.get("AWS_ACCESS_KEY_ID") {
+            holders.push((id.to_owned(), "AWS_ACCESS_KEY_ID in the environment".into()));
+        }
+        if let Some(text) = credentials_out.and_then(|p| std::fs::read_to_string(p).ok()) {
+            for s in aws_files::sections(&text, FileKind::Credentials) {
+                if let Some(p) = s.get("aws_access_key_id") {
+                    holders.push((
+                        p.value.clone(),
+                        format!(
+                            "{}",
+                            credentials_out
+                                .unwrap_or(std::path::Path::new(""))
+                                .display()
+                        ),
+                    ));
+                }
+            }
+        }
+        KeyHolders { holders }
+    }
+
+    /// Who holds `key_id`, e.g. "profile 'site2' (/home/u/.aws/credentials)".
+    pub fn of(&self, key_id: &str) -> Vec<&str> {
+        let mut who: Vec<&str> = self
+            .holders
+            .iter()
+            .filter(|(id, _)| id == key_id)
+            .map(|(_, h)| h.as_str())
+            .collect();
+        who.dedup();
+        who
+    }
 }
 
 /// Credentials proven to work.
@@ -500,9 +560,25 @@ fn save(target: &SaveTarget, key: &AccessKey, region: &str) -> Result<String, St
                 key.secret.expose(),
             );
             // A session token left from temporary keys would make AWS reject the new key.
-            aws_files::remove_property(&text, FileKind::Credentials, profile, "aws_session_token")
+            crate::diagnose::local::TOKEN_KEYS
+                .iter()
+                .fold(text, |t, k| {
+                    aws_files::remove_property(&t, FileKind::Credentials, profile, k)
+                })
         })
         .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        // Read back as the SDK reads the file: the key must be what the profile now resolves to.
+        let back = std::fs::read_to_string(aws_files::link_target(file).unwrap_or(file.clone()))
+            .map_err(|e| format!("cannot read {} back: {e}", file.display()))?;
+        let resolved =
+            aws_files::get_property(&back, FileKind::Credentials, profile, "aws_access_key_id");
+        if resolved.as_deref() != Some(key.id.as_str()) {
+            return Err(format!(
+                "read back, profile '{profile}' in {} holds {} instead of the new key",
+                file.display(),
+                resolved.unwrap_or_else(|| "no key".into())
+            ));
+        }
         let backup = match updated {
             Updated::Written { backup: Some(b) } => {
                 format!("; the previous file is kept as {}", b.display())
@@ -583,9 +659,10 @@ async fn free_a_slot(
     in_use: Option<&str>,
 ) -> Result<bool, Failure> {
     let now = SystemTime::now();
+    let holders = KeyHolders::scan(ctx.env, ctx.target.credentials_out.as_deref());
     let mut candidates: Vec<&KeyInfo> = keys
         .iter()
-        .filter(|k| Some(k.id.as_str()) != in_use)
+        .filter(|k| Some(k.id.as_str()) != in_use && holders.of(&k.id).is_empty())
         .collect();
     // Inactive first, then the least recently used.
     candidates.sort_by_key(|k| {
@@ -608,6 +685,17 @@ async fn free_a_slot(
     );
     for k in keys {
         finding = finding.evidence("key", k.describe(in_use, now));
+        let held_by = holders.of(&k.id);
+        if Some(k.id.as_str()) != in_use && !held_by.is_empty() {
+            finding = finding.evidence(
+                "in use",
+                format!(
+                    "{} is held by {}, so it is not offered for deletion",
+                    k.id,
+                    held_by.join(" and ")
+                ),
+            );
+        }
     }
     let Some(first) = candidates.first() else {
         step.push(finding);
@@ -780,6 +868,26 @@ async fn retire(
     in_use: &str,
     now: SystemTime,
 ) -> Result<Finding, Failure> {
+    let holders = KeyHolders::scan(ctx.env, ctx.target.credentials_out.as_deref());
+    let held_by = holders.of(&spare.id);
+    if !held_by.is_empty() {
+        // Two profiles (two sites) on one IAM user: the other key is theirs, not a leftover.
+        return Ok(Finding::new(
+            Code::AccessKeyUnused,
+            Severity::Info,
+            format!(
+                "{user}'s other active key, {}, is in use by {}",
+                spare.id,
+                held_by.join(" and ")
+            ),
+        )
+        .explain(
+            "This mailer does not use it, but something else on this machine does, so it is \
+             not offered for deactivation.",
+        )
+        .evidence("spare key", spare.describe(Some(in_use), now))
+        .evidence("held by", held_by.join(", ")));
+    }
     let mut finding = Finding::new(
         Code::AccessKeyUnused,
         Severity::Warning,
@@ -892,8 +1000,10 @@ mod tests {
         .unwrap();
         let config = SdkConfig::builder().build();
         let target = SaveTarget::default();
+        let env = Environment::default();
         let ctx = KeyContext {
             iam: &config,
+            env: &env,
             setup: &setup,
             consent: &consent,
             target: &target,

@@ -848,3 +848,40 @@ mod tests {
         assert!(Caller::from_arn("arn:aws:iam::123456789012:root".into(), "1".into()).is_root());
     }
 }
+
+/// STS refused to let the source credentials assume the profile's role: the credentials the
+/// mailer would send with do not exist.
+pub fn role_denied(
+    sending: &crate::credentials::Lookup,
+    denied: &crate::credentials::RoleDenied,
+) -> Finding {
+    // STS names the role it refused (in a chain, perhaps not the outermost one).
+    let role = denied
+        .aws_said
+        .rsplit_once("on resource: ")
+        .map(|(_, r)| r.trim().to_owned())
+        .unwrap_or_else(|| denied.role_arn.clone());
+    let name = role.rsplit('/').next().unwrap_or(&role).to_owned();
+    Finding::new(
+        Code::RoleAssumptionDenied,
+        Severity::Error,
+        format!("STS refused to let the source credentials assume {role}"),
+    )
+    .explain(
+        "The profile's credentials come from assuming a role, and STS said no: the role's trust \
+         policy does not name the source user (or names its account, and no policy of the user \
+         allows sts:AssumeRole on the role), or the role does not exist. Nothing can be sent \
+         until the role can be assumed.",
+    )
+    .evidence("credentials from", &sending.detail)
+    .evidence("role", &role)
+    .evidence("AWS said", &denied.aws_said)
+    .fix(
+        Fix::manual(format!(
+            "Allow the source user to assume {role} in the role's trust policy (and, when the trust names the account, with a policy of the user allowing sts:AssumeRole on it)"
+        ))
+        .command(format!(
+            "aws iam get-role --role-name {name} --query Role.AssumeRolePolicyDocument"
+        )),
+    )
+}

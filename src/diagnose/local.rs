@@ -4,16 +4,20 @@
 
 use crate::aws_setup::RegionSetting;
 use crate::codes::Code;
-use crate::credentials::{implied_profile, Environment, Lookup, Source};
+use crate::credentials::{implied_profile, Base, Environment, Lookup, Source};
+use crate::diagnose::divergence;
 use crate::regions;
 use crate::report::{Finding, Fix, Severity, Step, StepId};
+use crate::report::{FixKind, FixStatus};
 use crate::secret::AccessKey;
+use crate::shared_files::SharedFiles;
 use crate::smtp_password::{self, PasswordVersion};
 use aws_config::profile::ProfileSet;
 
 pub struct LocalInput<'a> {
     pub sending: &'a Lookup,
     pub env: &'a Environment,
+    pub files: &'a SharedFiles,
     pub profiles: &'a ProfileSet,
     pub profile_flag: Option<&'a str>,
     pub region: &'a RegionSetting,
@@ -24,6 +28,8 @@ const BASE32: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 pub fn check(input: &LocalInput<'_>) -> Step {
     let mut step = Step::new(StepId::Local);
     match &input.sending.key {
+        // STS's refusal of the role is step 1's finding; the credentials exist.
+        Err(_) if input.sending.role_denied.is_some() => {}
         Err(reason) => step.push(not_found(input, reason)),
         Ok(key) => {
             let before = step.findings.len();
@@ -42,7 +48,24 @@ pub fn check(input: &LocalInput<'_>) -> Step {
             }
         }
     }
+    if let Some(f) = stray_token(input) {
+        step.push(f);
+    }
     if let Some(f) = env_shadows_profile(input) {
+        step.push(f);
+    }
+    let profile = match (&input.sending.source, input.profile_flag) {
+        (Source::Profile { name, .. }, _) => Some(name.clone()),
+        (_, Some(flag)) => Some(flag.to_owned()),
+        _ => Some(implied_profile(input.env).0),
+    };
+    for f in divergence::findings(&divergence::DivergenceInput {
+        env: input.env,
+        files: input.files,
+        profiles: input.profiles,
+        sending: input.sending,
+        profile: profile.as_deref(),
+    }) {
         step.push(f);
     }
     if let Some(f) = region_finding(input.region) {
@@ -99,6 +122,116 @@ pub fn key_findings(key: &AccessKey) -> Vec<Finding> {
         );
     }
     out
+}
+
+/// The profile whose stray token lines a fix removes.
+pub const TOKEN_KEYS: [&str; 2] = ["aws_session_token", "aws_security_token"];
+
+/// A long-term AKIA key with a session token beside it: AWS rejects the pair with "The security
+/// token included in the request is invalid" although the key is active. Where the token sits
+/// decides who sends it: `aws_session_token` / `AWS_SESSION_TOKEN` every SDK, the legacy
+/// `aws_security_token` / `AWS_SECURITY_TOKEN` botocore only.
+fn stray_token(input: &LocalInput<'_>) -> Option<Finding> {
+    let key = input.sending.key.as_ref().ok()?;
+    if !key.id.starts_with("AKIA") {
+        return None;
+    }
+    let mut places: Vec<(String, &'static str)> = Vec::new();
+    let mut profile_to_fix = None;
+    let base = input
+        .sending
+        .chain
+        .as_ref()
+        .filter(|c| c.roles.is_empty())
+        .map(|c| &c.base);
+    match (&input.sending.source, base) {
+        (Source::Environment, _) => {
+            if input.env.get("AWS_SESSION_TOKEN").is_some() {
+                places.push(("AWS_SESSION_TOKEN in the environment".into(), "every SDK"));
+            } else if input.env.get("AWS_SECURITY_TOKEN").is_some() {
+                places.push((
+                    "AWS_SECURITY_TOKEN in the environment".into(),
+                    "botocore (boto3, AWS CLI v1) only",
+                ));
+            }
+        }
+        (_, Some(Base::StaticKeys { profile })) if static_keys_profile(input.sending).is_some() => {
+            for file in [&input.files.credentials, &input.files.config] {
+                for s in file.sections() {
+                    if s.profile.as_deref() != Some(profile.as_str()) {
+                        continue;
+                    }
+                    for p in s
+                        .props
+                        .iter()
+                        .filter(|p| TOKEN_KEYS.contains(&p.key.as_str()))
+                    {
+                        let who = if p.key == "aws_session_token" {
+                            "every SDK"
+                        } else {
+                            "botocore (boto3, AWS CLI v1) only"
+                        };
+                        places.push((
+                            format!(
+                                "{} in [{}] of {} (line {})",
+                                p.key,
+                                profile,
+                                file.path.display(),
+                                p.line + 1
+                            ),
+                            who,
+                        ));
+                    }
+                }
+            }
+            if !places.is_empty() {
+                profile_to_fix = Some(profile.clone());
+            }
+        }
+        (Source::Pasted { .. }, _) if key.session_token.is_some() => {
+            places.push((
+                "the session token given with --access-key-id".into(),
+                "ses-doctor",
+            ));
+        }
+        _ => {}
+    }
+    if places.is_empty() {
+        return None;
+    }
+    let mut f = Finding::new(
+        Code::SessionTokenStray,
+        Severity::Error,
+        format!(
+            "{} is a long-term key, but a session token is sent with it",
+            key.id
+        ),
+    )
+    .explain(
+        "Only temporary (ASIA...) keys come with a session token. A token left behind when a \
+         long-term key replaced temporary credentials is still sent along, and AWS rejects the \
+         pair with \"The security token included in the request is invalid\" although the key \
+         itself is active. ses-doctor checks the key without the token.",
+    )
+    .evidence("access key ID", &key.id);
+    for (place, who) in &places {
+        f = f.evidence("token", format!("{place}: sent by {who}"));
+    }
+    f = match profile_to_fix {
+        Some(profile) => f.fix(Fix {
+            kind: FixKind::Automatic,
+            description: format!(
+                "Remove aws_session_token and aws_security_token from profile '{profile}'"
+            ),
+            command: None,
+            status: FixStatus::Proposed,
+        }),
+        None => f.fix(
+            Fix::manual("Remove the session token from the mailer's environment")
+                .command("unset AWS_SESSION_TOKEN AWS_SECURITY_TOKEN"),
+        ),
+    };
+    Some(f)
 }
 
 fn key_id_finding(id: &str) -> Option<Finding> {
@@ -378,6 +511,101 @@ fn region_finding(region: &RegionSetting) -> Option<Finding> {
         ),
         _ => None,
     }
+}
+
+/// The profile holding the stray token, when the credentials are its static keys.
+fn static_keys_profile(sending: &Lookup) -> Option<&str> {
+    match sending
+        .chain
+        .as_ref()
+        .filter(|c| c.roles.is_empty())
+        .map(|c| &c.base)
+    {
+        Some(Base::StaticKeys { profile }) => Some(profile),
+        _ => None,
+    }
+}
+
+/// Whether any section of `profile` in the text holds a token key.
+fn holds_token(text: &str, kind: crate::aws_files::FileKind, profile: &str) -> bool {
+    crate::aws_files::sections(text, kind).iter().any(|s| {
+        s.profile.as_deref() == Some(profile) && TOKEN_KEYS.iter().any(|k| s.get(k).is_some())
+    })
+}
+
+/// The fix of `session-token-stray` for a profile: with consent, the token lines go from both
+/// files, and the fix counts only when the files, read back, no longer hold a token for the
+/// profile.
+pub async fn remove_stray_token(
+    step: &mut Step,
+    sending: &Lookup,
+    env: &Environment,
+    consent: &crate::consent::Consent,
+) -> Result<(), crate::exit::Failure> {
+    use crate::aws_files::{self, FileKind};
+    use crate::consent::Decision;
+    let Some(profile) = static_keys_profile(sending) else {
+        return Ok(());
+    };
+    let Some(finding) = step
+        .findings
+        .iter_mut()
+        .find(|f| f.code == Code::SessionTokenStray)
+    else {
+        return Ok(());
+    };
+    let Some(i) = finding
+        .fixes
+        .iter()
+        .position(|f| f.kind == FixKind::Automatic)
+    else {
+        return Ok(());
+    };
+    let (status, note) = match consent.decide(&format!("{}?", finding.fixes[i].description))? {
+        Decision::Leave(status) => (status, None),
+        Decision::Apply => {
+            let mut failed = None;
+            for (path, kind) in [
+                (env.credentials_file(), FileKind::Credentials),
+                (env.config_file(), FileKind::Config),
+            ] {
+                if !std::fs::read_to_string(&path).is_ok_and(|t| holds_token(&t, kind, profile)) {
+                    continue;
+                }
+                let result = aws_files::update(&path, None, |text| {
+                    TOKEN_KEYS.iter().fold(text.to_owned(), |t, k| {
+                        aws_files::remove_property(&t, kind, profile, k)
+                    })
+                });
+                if let Err(e) = result {
+                    failed = Some(format!("cannot write {}: {e}", path.display()));
+                    break;
+                }
+            }
+            // Read back through the same paths the SDK reads: the fix counts only if no token
+            // is left.
+            let left = SharedFiles::read(env).map(|files| {
+                holds_token(files.credentials.text(), FileKind::Credentials, profile)
+                    || holds_token(files.config.text(), FileKind::Config, profile)
+            });
+            match (failed, left) {
+                (Some(why), _) => (FixStatus::Failed, Some(why)),
+                (None, Ok(false)) => (FixStatus::Applied, None),
+                (None, Ok(true)) => (
+                    FixStatus::Failed,
+                    Some("the files still hold a token for the profile when read back".to_owned()),
+                ),
+                (None, Err(e)) => (FixStatus::Failed, Some(e.message)),
+            }
+        }
+    };
+    finding.fixes[i].status = status;
+    finding.resolved = status == FixStatus::Applied;
+    if let Some(why) = note {
+        finding.note("fix failed", why);
+    }
+    step.refresh();
+    Ok(())
 }
 
 #[cfg(test)]

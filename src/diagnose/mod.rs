@@ -5,6 +5,7 @@
 //! working credentials. The report always lists the steps in flow order.
 
 pub mod access_key;
+pub mod divergence;
 pub mod iam_user;
 pub mod identity;
 pub mod local;
@@ -19,6 +20,7 @@ use crate::credentials::{Environment, Lookup, Source};
 use crate::exit::Failure;
 use crate::report::{Finding, Report, ReportCredentials, Severity, Step, StepId};
 use crate::secret::AccessKey;
+use crate::shared_files::SharedFiles;
 use access_key::{KeyContext, Purpose, Reveal, SaveTarget, Working};
 use aws_config::profile::ProfileSet;
 use aws_config::SdkConfig;
@@ -41,6 +43,7 @@ pub struct KeyOptions {
 
 pub struct Diagnosis<'a> {
     pub env: &'a Environment,
+    pub files: &'a SharedFiles,
     pub profiles: &'a ProfileSet,
     pub profile_flag: Option<&'a str>,
     pub setup: &'a AwsSetup,
@@ -92,28 +95,44 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
     let mut report = Report::new(credentials, d.region.info());
 
     progress.step_started(StepId::Local);
-    let local = local::check(&local::LocalInput {
+    let mut local = local::check(&local::LocalInput {
         sending: &d.sending,
         env: d.env,
+        files: d.files,
         profiles: d.profiles,
         profile_flag: d.profile_flag,
         region: &d.region,
     });
     let key_unusable =
         local.has(Code::CredentialsNotFound) || local.has(Code::AccessKeyIdMalformed);
+    let stray_token = local.has(Code::SessionTokenStray);
+    if stray_token {
+        local::remove_stray_token(&mut local, &d.sending, d.env, d.consent).await?;
+    }
     push(&mut report, progress, local);
 
     let key = match (&d.sending.key, key_unusable) {
-        (Ok(key), false) => key.clone(),
+        (Ok(key), false) => {
+            let mut key = key.clone();
+            // A long-term key is checked as it works once the leftover token is gone.
+            if stray_token {
+                key.session_token = None;
+            }
+            key
+        }
         _ => {
-            push(
-                &mut report,
-                progress,
-                Step::skipped(
+            let step = match &d.sending.role_denied {
+                Some(denied) => {
+                    let mut step = Step::new(StepId::Identity);
+                    step.push(identity::role_denied(&d.sending, denied));
+                    step
+                }
+                None => Step::skipped(
                     StepId::Identity,
                     "there is no usable access key to check (see step 0)",
                 ),
-            );
+            };
+            push(&mut report, progress, step);
             push_skipped(
                 &mut report,
                 progress,
@@ -184,6 +203,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
     let writer: &dyn Clients = admin_clients.unwrap_or(&sending);
     let ctx = KeyContext {
         iam: writer,
+        env: d.env,
         setup: d.setup,
         consent: d.consent,
         target: &target,

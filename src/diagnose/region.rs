@@ -11,6 +11,7 @@ use crate::credentials::{Environment, Source};
 use crate::exit::Failure;
 use crate::regions::{self, RegionEntry};
 use crate::report::{Finding, Fix, FixKind, FixStatus, Severity, Step, StepId};
+use crate::shared_files::SharedFiles;
 use aws_sdk_sesv2::error::ProvideErrorMetadata;
 use aws_sdk_sesv2::types::{IdentityType, VerificationStatus};
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -224,10 +225,9 @@ pub struct RegionChoice {
 /// How a region fix is applied.
 #[derive(Clone, Debug)]
 enum Plan {
-    /// Write `region` into a profile in a file.
+    /// Write `region` into a profile, in every file an SDK reads it from.
     Profile {
-        file: std::path::PathBuf,
-        kind: FileKind,
+        files: Vec<(std::path::PathBuf, FileKind)>,
         profile: String,
     },
     /// Only the user can change it (pasted credentials, environment variables).
@@ -375,7 +375,7 @@ pub async fn check(input: RegionInput<'_>) -> Result<RegionOutcome, Failure> {
                 &summary,
                 input.from,
             );
-            apply_region_fix(&mut finding, &input, best.region.name)?;
+            apply_region_fix(&mut finding, &input, best.region.name).await?;
             step.push(finding);
             best
         }
@@ -525,33 +525,53 @@ fn region_list(candidates: &[&Scanned]) -> String {
 }
 
 /// Where the region fix goes: the profile's file when the region came from a profile (or from
-/// nowhere) and the credentials from a profile; otherwise only the user can change it.
+/// nowhere) and the credentials from a profile; otherwise only the user can change it. Both the
+/// Rust SDK and botocore read `region` from the credentials file too, over the config file's:
+/// edit it where it already is.
 fn plan(input: &RegionInput<'_>) -> Plan {
     let profile = match (input.source, input.configured.source) {
         (Source::Profile { name, .. }, "profile" | "none") => name.clone(),
         _ => return Plan::Manual,
     };
-    // The SDKs read `region` from the credentials file too; edit it where it already is.
     let credentials = input.env.credentials_file();
     let in_credentials = std::fs::read_to_string(&credentials).ok().is_some_and(|t| {
         aws_files::get_property(&t, FileKind::Credentials, &profile, "region").is_some()
     });
-    if in_credentials {
-        Plan::Profile {
-            file: credentials,
-            kind: FileKind::Credentials,
-            profile,
-        }
+    let files = if in_credentials {
+        vec![(credentials, FileKind::Credentials)]
     } else {
-        Plan::Profile {
-            file: input.env.config_file(),
-            kind: FileKind::Config,
-            profile,
-        }
-    }
+        vec![(input.env.config_file(), FileKind::Config)]
+    };
+    Plan::Profile { files, profile }
 }
 
-fn apply_region_fix(
+/// Writes the region into each file, then reads the files back as the SDK reads them: the fix
+/// counts only if the profile now resolves to the new region.
+async fn write_region(
+    env: &Environment,
+    files: &[(std::path::PathBuf, FileKind)],
+    profile: &str,
+    region: &str,
+) -> Result<(), String> {
+    for (file, kind) in files {
+        aws_files::update(file, None, |text| {
+            aws_files::set_property(text, *kind, profile, "region", region)
+        })
+        .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    }
+    let files = SharedFiles::read(env).map_err(|e| e.message)?;
+    let profiles = files.profiles(Some(profile)).await.map_err(|e| e.message)?;
+    let now = profiles.get_profile(profile).and_then(|p| p.get("region"));
+    if now != Some(region) {
+        return Err(format!(
+            "read back, profile '{profile}' has region {} instead of {region}",
+            now.unwrap_or("(none)")
+        ));
+    }
+    Ok(())
+}
+
+async fn apply_region_fix(
     finding: &mut Finding,
     input: &RegionInput<'_>,
     region: &'static str,
@@ -570,16 +590,13 @@ fn apply_region_fix(
             };
             finding.fixes.push(Fix::manual(how));
         }
-        Plan::Profile {
-            file,
-            kind,
-            profile,
-        } => {
+        Plan::Profile { files, profile } => {
+            let names: Vec<String> = files.iter().map(|(f, _)| f.display().to_string()).collect();
             let mut fix = Fix {
                 kind: FixKind::Automatic,
                 description: format!(
                     "Set region = {region} in profile '{profile}' ({})",
-                    file.display()
+                    names.join(", ")
                 ),
                 command: Some(format!(
                     "aws configure set region {region} --profile {profile}"
@@ -590,24 +607,17 @@ fn apply_region_fix(
                 "Set the region of profile '{profile}' to {region} ({display})?"
             ))? {
                 Decision::Leave(status) => fix.status = status,
-                Decision::Apply => {
-                    match aws_files::update(&file, None, |text| {
-                        aws_files::set_property(text, kind, &profile, "region", region)
-                    }) {
-                        Ok(_) => {
-                            fix.status = FixStatus::Applied;
-                            // The scan already showed the identities there.
-                            finding.resolved = true;
-                        }
-                        Err(e) => {
-                            fix.status = FixStatus::Failed;
-                            finding.note(
-                                "fix failed",
-                                format!("cannot write {}: {e}", file.display()),
-                            );
-                        }
+                Decision::Apply => match write_region(input.env, &files, &profile, region).await {
+                    Ok(()) => {
+                        fix.status = FixStatus::Applied;
+                        // The scan already showed the identities there.
+                        finding.resolved = true;
                     }
-                }
+                    Err(e) => {
+                        fix.status = FixStatus::Failed;
+                        finding.note("fix failed", e);
+                    }
+                },
             }
             finding.fixes.push(fix);
         }

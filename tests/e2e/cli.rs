@@ -255,6 +255,54 @@ impl Home {
         home
     }
 
+    /// What botocore (boto3, the AWS CLI v1) makes of this home's files, with the same isolated
+    /// environment as [`Home::command`] plus `vars`: the JSON of `tests/emulator/botocore_probe.py`
+    /// (never a secret: secrets come back as their SHA-256 and length).
+    pub fn botocore(
+        &self,
+        endpoint: &str,
+        vars: &[(&str, &str)],
+        profile: Option<&str>,
+    ) -> Botocore {
+        let mut cmd = Command::new(&crate::support::emulator().python);
+        cmd.arg(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/emulator/botocore_probe.py"),
+        );
+        if let Some(p) = profile {
+            cmd.arg(p);
+        }
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy().into_owned();
+            if key.starts_with("AWS_") {
+                cmd.env_remove(&key);
+            }
+        }
+        cmd.env("HOME", self.dir.path())
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("AWS_CONFIG_FILE", self.config_file())
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.credentials_file());
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("run the botocore probe");
+        assert!(
+            out.status.success(),
+            "botocore probe failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "botocore probe output ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     /// `ses-doctor` with an environment of nothing but this home and the emulator's endpoint.
     pub fn command(&self, endpoint: &str) -> SesDoctor {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ses-doctor"));
@@ -464,6 +512,60 @@ impl Output {
         assert_eq!(self.code, code, "exit code\n{}", self.both());
         self
     }
+}
+
+/// What `tests/emulator/botocore_probe.py` printed: botocore's reading of the shared files.
+#[derive(Debug, Deserialize)]
+pub struct Botocore {
+    pub profile: String,
+    pub config_error: Option<String>,
+    pub credentials_file_error: Option<String>,
+    pub profiles: Option<serde_json::Map<String, serde_json::Value>>,
+    pub region: Option<String>,
+    pub credentials: Option<BotocoreCredentials>,
+    pub credentials_error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BotocoreCredentials {
+    pub method: String,
+    pub access_key_id: String,
+    pub secret_sha256: String,
+    pub secret_length: usize,
+    pub token_present: bool,
+}
+
+impl Botocore {
+    /// botocore read both files without an error.
+    pub fn assert_parses(&self) -> &Self {
+        assert_eq!(
+            (&self.config_error, &self.credentials_file_error),
+            (&None, &None),
+            "botocore refuses a file: {self:?}"
+        );
+        self
+    }
+
+    /// The value botocore reads for `key` of `profile` in the config file (merged with the
+    /// credentials file, as botocore's `full_config`).
+    pub fn value(&self, profile: &str, key: &str) -> Option<String> {
+        self.profiles
+            .as_ref()?
+            .get(profile)?
+            .get(key)
+            .map(|v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+    }
+}
+
+/// SHA-256 of a secret, as the botocore probe reports it.
+pub fn sha256_hex(text: &str) -> String {
+    python_output(
+        "import hashlib,sys; print(hashlib.sha256(sys.stdin.read().encode()).hexdigest())",
+        text,
+    )
 }
 
 /// A credentials-file profile section.

@@ -438,6 +438,10 @@ async fn region_kept_in_the_credentials_file_is_fixed_there() {
         .unwrap();
     }
     home.write_config("[default]\noutput = json\n");
+    // Both SDKs read the credentials file's region over the config file's (botocore merges the
+    // credentials file into its profiles): the fix goes where the region is.
+    let before = home.botocore(account.endpoint(), &[], Some("mailer"));
+    assert_eq!(before.assert_parses().region.as_deref(), Some("us-east-1"));
     diagnose(&home, &account, &keys)
         .args(["--yes"])
         .run()
@@ -452,6 +456,8 @@ async fn region_kept_in_the_credentials_file_is_fixed_there() {
         "[default]\noutput = json\n"
     );
     crate::cli::assert_private(&home.credentials_file());
+    let boto = home.botocore(account.endpoint(), &[], Some("mailer"));
+    assert_eq!(boto.assert_parses().region.as_deref(), Some("eu-west-1"));
     diagnose(&home, &account, &keys).run().assert_code(0);
 }
 
