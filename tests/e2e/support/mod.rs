@@ -658,6 +658,16 @@ impl Account {
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Principal": {"AWS": trusted}, "Action": "sts:AssumeRole"}]
         });
+        self.create_role_with_trust(name, &trust, policy_arn).await
+    }
+
+    /// A role with the given trust policy document, `policy_arn` attached if given.
+    pub async fn create_role_with_trust(
+        &self,
+        name: &str,
+        trust: &Value,
+        policy_arn: Option<&str>,
+    ) -> String {
         let out = self
             .iam()
             .create_role()
