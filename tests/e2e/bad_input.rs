@@ -36,6 +36,7 @@ fn unknown_profile_is_named_with_the_ones_that_exist() {
 fn malformed_config_file() {
     let home = Home::new();
     home.write_config("[profile mailer\nregion = eu-west-1\n");
+    home.sdks_disagree("a malformed file: both SDKs refuse it");
     let out = diagnose(&home).args(["--profile", "mailer"]).run();
     assert_usage_error(
         &out,
@@ -47,6 +48,7 @@ fn malformed_config_file() {
 fn malformed_credentials_file_does_not_echo_its_secrets() {
     let home = Home::new();
     let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    home.sdks_disagree("a malformed file: both SDKs refuse it");
     // A secret pasted on a line of its own, without `aws_secret_access_key =`.
     home.write_credentials(&format!(
         "[mailer]\naws_access_key_id = AKIAQWERTYUIOPASDFGH\n{secret}\n"

@@ -201,8 +201,14 @@ impl Finding {
 
 /// A home directory of its own for one test: the AWS config and credentials files live here,
 /// and nothing of the developer's own AWS setup leaks in.
+///
+/// When a test's home goes away, its files as they ended up (written by the test, then edited by
+/// ses-doctor) are read by both the Rust SDK and botocore: neither may refuse them, and both must
+/// see the same profiles with the same region and access key ID. A test whose world is one the
+/// two SDKs read differently on purpose says so with [`Home::sdks_disagree`].
 pub struct Home {
     dir: TempDir,
+    sdks_disagree: std::cell::Cell<Option<&'static str>>,
 }
 
 impl Home {
@@ -212,6 +218,54 @@ impl Home {
                 .prefix("ses-doctor-home-")
                 .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
                 .expect("temp home"),
+            sdks_disagree: std::cell::Cell::new(None),
+        }
+    }
+
+    /// This world is one the Rust SDK and botocore read differently (or one botocore refuses):
+    /// skip the differential check of the files at the end of the test.
+    pub fn sdks_disagree(&self, why: &'static str) {
+        self.sdks_disagree.set(Some(why));
+    }
+
+    /// The differential check (see [`Home`]).
+    fn check_both_sdks_agree(&self) {
+        let files = [self.config_file(), self.credentials_file()];
+        let mut contents = Vec::new();
+        for path in &files {
+            match std::fs::symlink_metadata(path) {
+                Err(_) => contents.push(None),
+                Ok(_) => match std::fs::metadata(path) {
+                    // A FIFO, a directory, a dangling link: a bad-input test, not a file to read.
+                    Ok(meta) if meta.is_file() => match std::fs::read_to_string(path) {
+                        Ok(text) => contents.push(Some(text)),
+                        Err(_) => return,
+                    },
+                    _ => return,
+                },
+            }
+        }
+        if contents.iter().all(Option::is_none) {
+            return;
+        }
+        let boto = self.botocore("http://127.0.0.1:9", &[], None);
+        boto.assert_parses();
+        let rust = rust_sdk_profiles(&contents[0], &contents[1]);
+        let boto_profiles = boto.profiles.clone().unwrap_or_default();
+        let mut names: Vec<&String> = rust.keys().chain(boto_profiles.keys()).collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            for key in ["region", "aws_access_key_id"] {
+                let r = rust.get(name).and_then(|p| p.get(key)).cloned();
+                let b = boto.value(name, key);
+                assert_eq!(
+                    r,
+                    b,
+                    "the Rust SDK and botocore read {key} of profile '{name}' differently in {}",
+                    self.aws_dir().display()
+                );
+            }
         }
     }
 
@@ -330,6 +384,69 @@ impl Home {
     pub fn for_account(&self, account: &Account) -> SesDoctor {
         self.command(account.endpoint())
     }
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        if std::thread::panicking() || self.sdks_disagree.get().is_some() {
+            return;
+        }
+        self.check_both_sdks_agree();
+    }
+}
+
+/// `profile -> key -> value` as the Rust SDK's own parser reads the two files (config first, the
+/// credentials file's values winning).
+fn rust_sdk_profiles(
+    config: &Option<String>,
+    credentials: &Option<String>,
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
+    use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+    let files = EnvConfigFiles::builder()
+        .with_contents(
+            EnvConfigFileKind::Config,
+            config.clone().unwrap_or_default(),
+        )
+        .with_contents(
+            EnvConfigFileKind::Credentials,
+            credentials.clone().unwrap_or_default(),
+        )
+        .build();
+    let set = futures_lite_block_on(aws_config::profile::load(
+        &aws_types::os_shim_internal::Fs::real(),
+        &aws_types::os_shim_internal::Env::from_slice(&[]),
+        &files,
+        None,
+    ))
+    .unwrap_or_else(|e| panic!("the Rust SDK refuses the files: {e}"));
+    set.profiles()
+        .map(|name| {
+            let p = set.get_profile(name).expect("listed profile");
+            let values = ["region", "aws_access_key_id"]
+                .iter()
+                .filter_map(|k| p.get(k).map(|v| (k.to_string(), v.to_owned())))
+                .collect();
+            (name.to_owned(), values)
+        })
+        .collect()
+}
+
+/// The profile loader does no I/O with contents given: a one-thread runtime runs it, also from
+/// `Drop` inside a test's own runtime.
+fn futures_lite_block_on<F: std::future::Future + Send>(future: F) -> F::Output
+where
+    F::Output: Send,
+{
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("runtime")
+                .block_on(future)
+        })
+        .join()
+        .expect("profile loader thread")
+    })
 }
 
 /// A `ses-doctor` invocation, with the secrets it must never print.

@@ -300,12 +300,14 @@ fn plain(text: &str) -> String {
 /// `mailer` (the sending key, as given) and `admin` in the credentials file, `config` as the
 /// config file.
 fn home_for(account: &Account, keys: &Keys, config: &str) -> Home {
-    Home::mailer_and_admin(
+    let home = Home::mailer_and_admin(
         account,
         &keys.access_key_id,
         &keys.secret_access_key,
         config,
-    )
+    );
+    home.sdks_disagree("`region = ap-southeast-2 ; keep`: botocore keeps the comment in the value");
+    home
 }
 
 /// `diagnose --profile mailer --admin-profile admin --regions …`, human output.

@@ -10,6 +10,7 @@ mod commands;
 mod contract;
 mod emulator_smoke;
 mod explain;
+mod files;
 mod identity;
 mod interactive;
 mod permissions;
