@@ -698,3 +698,51 @@ async fn concurrent_rotations_do_not_corrupt_the_credentials_file() {
             .assert_code(0);
     }
 }
+
+#[tokio::test]
+async fn a_new_key_lands_in_place_of_upper_case_keys_and_stale_tokens() {
+    let account = emulator().new_account();
+    let keys = healthy_sender(&account, "mailer", "us-east-1").await;
+    account.set_key_age(&keys.access_key_id, 120, Some(1));
+    let home = Home::mailer_and_admin(
+        &account,
+        &keys.access_key_id,
+        &keys.secret_access_key,
+        REGION_CONFIG,
+    );
+    // The profile the new key goes to was written by hand, in upper case, and still holds the
+    // temporary credentials of last year, token lines included (the legacy spelling too).
+    let mut text = std::fs::read_to_string(home.credentials_file()).unwrap();
+    text.push_str("\n[shop]\r\nAWS_ACCESS_KEY_ID = ASIAQWERTYUIOPASDFGH\r\nAWS_SECRET_ACCESS_KEY = notARealSecretButKeepItExactly0123456789\r\nAws_Session_Token = IQoJb3JpZ2luX2VjEOr//////////old\r\naws_security_token = IQoJb3JpZ2luX2VjEOr//////////old\r\n");
+    home.write_credentials(&text);
+    let out = diagnose(&home, &account)
+        .args(["--yes", "--rotate-key", "--write-profile", "shop"])
+        .secret(&keys.secret_access_key)
+        .secret("IQoJb3JpZ2luX2VjEOr//////////old")
+        .run();
+    out.assert_code(0);
+    let after = std::fs::read_to_string(home.credentials_file()).unwrap();
+    let new_id = after
+        .lines()
+        .skip_while(|l| *l != "[shop]")
+        .find_map(|l| l.strip_prefix("AWS_ACCESS_KEY_ID = "))
+        .unwrap()
+        .trim_end()
+        .to_owned();
+    assert!(
+        new_id.starts_with("AKIA") && new_id != keys.access_key_id,
+        "{new_id}"
+    );
+    let section = &after[after.find("[shop]").unwrap()..];
+    assert!(!section.to_lowercase().contains("token"), "{section}");
+    assert_eq!(section.matches("\r\n").count(), 3, "{section:?}");
+    assert_eq!(
+        after[..after.find("[shop]").unwrap()],
+        text[..text.find("[shop]").unwrap()]
+    );
+    // The old key is the mailer profile's: it is in use, not a spare to retire.
+    let report = out.report();
+    let f = report.finding("access-key-unused");
+    assert_eq!(f.severity, Severity::Info);
+    assert!(f.evidence("held by").starts_with("profile 'mailer'"));
+}

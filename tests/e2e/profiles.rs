@@ -300,6 +300,72 @@ async fn credential_process_is_run_and_named() {
     );
 }
 
+#[tokio::test]
+async fn named_credential_sources_and_a_web_identity_profile() {
+    let account = emulator().new_account();
+    let (base, role) = role_world(&account).await;
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": "*"},
+            "Action": "sts:AssumeRoleWithWebIdentity"
+        }]
+    });
+    let pod = account
+        .create_role_with_trust("PodSender", &trust, Some(FULL_ACCESS))
+        .await;
+    let home = Home::new();
+    let token_file = home.path().join("token");
+    std::fs::write(&token_file, "eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJl").unwrap();
+    home.write_config(&format!(
+        "[profile from-env]
+role_arn = {role}
+credential_source = Environment
+region = eu-west-1
+
+[profile pod]
+role_arn = {pod}
+web_identity_token_file = {}
+region = eu-west-1
+",
+        token_file.display()
+    ));
+    // credential_source = Environment: the environment's key assumes the role.
+    let report = diagnose(&home, &account)
+        .args(["--profile", "from-env"])
+        .env("AWS_ACCESS_KEY_ID", &base.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &base.secret_access_key)
+        .secret(&base.secret_access_key)
+        .run()
+        .assert_code(0)
+        .report();
+    let detail = &report.credentials.sending.as_ref().unwrap().detail;
+    assert!(
+        detail.contains(&format!(
+            "assumed role {role} (profile 'from-env') via credential_source = Environment"
+        )),
+        "{detail}"
+    );
+    assert!(report
+        .finding("permission-granted")
+        .title
+        .starts_with("role Sender"));
+    // web_identity_token_file in the profile.
+    let report = diagnose(&home, &account)
+        .args(["--profile", "pod"])
+        .run()
+        .assert_code(0)
+        .report();
+    let detail = &report.credentials.sending.as_ref().unwrap().detail;
+    assert!(
+        detail.contains(&format!(
+            "web identity token for role {pod} (web_identity_token_file in profile 'pod')"
+        )),
+        "{detail}"
+    );
+}
+
 #[test]
 fn sso_profile_without_a_login_says_so() {
     let home = Home::new();
