@@ -124,11 +124,17 @@ pub fn sections(text: &str, kind: FileKind) -> Vec<Section> {
         if line.starts_with(WHITESPACE) {
             continue;
         }
-        if let Some((key, value)) = line.split_once('=') {
+        if let Some((key, raw)) = line.split_once('=') {
+            // The Rust SDK cuts the comment off the whole line, then splits it: in `k = #x` the
+            // `#` follows whitespace, so the value is empty.
+            let value = strip_comment(line, true)
+                .split_once('=')
+                .map(|(_, v)| v.trim_matches(WHITESPACE))
+                .unwrap_or_default();
             section.props.push(Prop {
                 key: key.trim_matches(WHITESPACE).to_ascii_lowercase(),
-                value: strip_comment(value, true).to_owned(),
-                raw: value.trim().to_owned(),
+                value: value.to_owned(),
+                raw: raw.trim().to_owned(),
                 line: i,
             });
         }
@@ -615,6 +621,47 @@ mod tests {
         let text = "[a]\r\nk = 1";
         let out = set_property(text, FileKind::Credentials, "a", "j", "2");
         assert_eq!(out, "[a]\r\nk = 1\r\nj = 2\r\n");
+    }
+
+    /// `get_property` against the Rust SDK's own parser, line by line.
+    #[test]
+    fn values_are_read_as_the_rust_sdk_reads_them() {
+        use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+        let lines = [
+            "k = v",
+            "k=v",
+            "k = v # c",
+            "k = v;c",
+            "k = v\t; c",
+            "k = #v",
+            "k=#v",
+            "k = a#b",
+            "k =",
+            "k = v = w # c",
+        ];
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        for line in lines {
+            let text = format!("[profile a]\n{line}\n");
+            let files = EnvConfigFiles::builder()
+                .with_contents(EnvConfigFileKind::Config, text.clone())
+                .build();
+            let set = runtime
+                .block_on(aws_config::profile::load(
+                    &aws_types::os_shim_internal::Fs::real(),
+                    &aws_types::os_shim_internal::Env::from_slice(&[]),
+                    &files,
+                    None,
+                ))
+                .unwrap();
+            let sdk = set.get_profile("a").and_then(|p| p.get("k"));
+            assert_eq!(
+                get_property(&text, FileKind::Config, "a", "k").as_deref(),
+                sdk,
+                "{line:?}"
+            );
+        }
     }
 
     #[cfg(unix)]

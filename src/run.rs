@@ -125,21 +125,17 @@ async fn execute(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
 async fn diagnose(cli: &Cli, args: &DiagnoseArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let access_key_id = args.access_key_id.as_deref();
     let g = &cli.global;
-    let env = Environment::capture();
     if let Some(name) = &args.write_profile {
         check_profile_name(name, "--write-profile")?;
     }
-    let files = SharedFiles::read(&env)?;
-    let profiles = files.profiles(g.profile.as_deref()).await?;
-    let region =
-        aws_setup::resolve_region(g.region.as_deref(), g.profile.as_deref(), &env, &profiles)?;
-    let timeout = Duration::from_secs(g.timeout);
-    let setup = AwsSetup::new(
-        g.endpoint_url.clone(),
-        g.profile.clone(),
-        files.env_config_files(),
-        timeout,
-    )?;
+    let c = Configured::load(g).await?;
+    let Configured {
+        env,
+        files,
+        profiles,
+        setup,
+        ..
+    } = &c;
 
     let pasted = match access_key_id {
         Some(id) => {
@@ -164,18 +160,12 @@ async fn diagnose(cli: &Cli, args: &DiagnoseArgs, printer: &Printer) -> anyhow::
         }
         None => None,
     };
-    let resolver = Resolver {
-        env: &env,
-        files: &files,
-        profiles: &profiles,
-        provider_config: setup.provider_config(&region),
-        timeout,
-    };
+    let resolver = c.resolver();
     let sending = resolver.sending(pasted, g.profile.as_deref()).await?;
     let admin = resolver.admin(g.admin_profile.as_deref()).await?;
     printer.debug(&format!("sending credentials: {}", sending.detail));
 
-    let scan_regions = regions_to_scan(args.regions.as_deref(), region.valid())?;
+    let scan_regions = regions_to_scan(args.regions.as_deref(), c.region.valid())?;
     if let Some(from) = &args.from {
         if !from.contains('@') || from.starts_with('@') || from.ends_with('@') {
             return Err(Failure::usage(format!("--from '{from}' is not an email address")).into());
@@ -194,12 +184,12 @@ async fn diagnose(cli: &Cli, args: &DiagnoseArgs, printer: &Printer) -> anyhow::
     );
     let report = diagnose::run(
         Diagnosis {
-            env: &env,
-            files: &files,
-            profiles: &profiles,
+            env,
+            files,
+            profiles,
             profile_flag: g.profile.as_deref(),
-            setup: &setup,
-            region,
+            setup,
+            region: c.region.clone(),
             sending,
             admin,
             consent: &consent,
@@ -229,29 +219,56 @@ async fn diagnose(cli: &Cli, args: &DiagnoseArgs, printer: &Printer) -> anyhow::
     Ok(report.exit_code())
 }
 
-/// `ses-doctor regions [--check]`.
-async fn regions_cmd(cli: &Cli, check: bool, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let scan = if check {
-        let g = &cli.global;
+/// Arguments turned into configuration: the environment, the shared files as read once, the
+/// region, and the SDK set-up built from them.
+struct Configured {
+    env: Environment,
+    files: SharedFiles,
+    profiles: aws_config::profile::ProfileSet,
+    region: aws_setup::RegionSetting,
+    setup: AwsSetup,
+}
+
+impl Configured {
+    async fn load(g: &crate::cli::GlobalOpts) -> Result<Configured, Failure> {
         let env = Environment::capture();
         let files = SharedFiles::read(&env)?;
         let profiles = files.profiles(g.profile.as_deref()).await?;
         let region =
             aws_setup::resolve_region(g.region.as_deref(), g.profile.as_deref(), &env, &profiles)?;
-        let timeout = Duration::from_secs(g.timeout);
         let setup = AwsSetup::new(
             g.endpoint_url.clone(),
             g.profile.clone(),
             files.env_config_files(),
-            timeout,
+            Duration::from_secs(g.timeout),
         )?;
-        let resolver = Resolver {
-            env: &env,
-            files: &files,
-            profiles: &profiles,
-            provider_config: setup.provider_config(&region),
-            timeout,
-        };
+        Ok(Configured {
+            env,
+            files,
+            profiles,
+            region,
+            setup,
+        })
+    }
+
+    /// The credentials resolver over exactly this configuration.
+    fn resolver(&self) -> Resolver<'_> {
+        Resolver {
+            env: &self.env,
+            files: &self.files,
+            profiles: &self.profiles,
+            provider_config: self.setup.provider_config(&self.region),
+            timeout: self.setup.timeout,
+        }
+    }
+}
+
+/// `ses-doctor regions [--check]`.
+async fn regions_cmd(cli: &Cli, check: bool, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let scan = if check {
+        let g = &cli.global;
+        let c = Configured::load(g).await?;
+        let resolver = c.resolver();
         // The admin credentials when given: a send-only user may not list identities.
         let lookup = match resolver.admin(g.admin_profile.as_deref()).await? {
             Some(admin) => admin,
@@ -263,12 +280,12 @@ async fn regions_cmd(cli: &Cli, check: bool, printer: &Printer) -> anyhow::Resul
                 lookup.detail
             ))
         })?;
-        let config = setup.sdk_config(&key).await;
+        let config = c.setup.sdk_config(&key).await;
         let regions: Vec<_> = crate::region_list::ses_regions()
             .filter(|r| !r.name.starts_with("us-gov-"))
             .collect();
         printer.debug(&format!("scanning {} regions", regions.len()));
-        Some(crate::diagnose::region::scan(&config, &regions, timeout).await)
+        Some(crate::diagnose::region::scan(&config, &regions, c.setup.timeout).await)
     } else {
         None
     };

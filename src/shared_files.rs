@@ -46,8 +46,9 @@ pub struct SharedFiles {
 }
 
 impl SharedFiles {
-    /// Reads both files. A file the SDKs would misread without a word (not a regular file, not
-    /// UTF-8, an indented section header) is bad input: exit 2 with the file and the problem.
+    /// Reads both files. A file the SDKs would misread without a word, or refuse with a message
+    /// that hides the cause (not a regular file, not UTF-8, a byte order mark, an indented section
+    /// header), is bad input: exit 2 with the file and the problem.
     pub fn read(env: &Environment) -> Result<Self, Failure> {
         Ok(SharedFiles {
             config: read_one(env.config_file(), FileKind::Config)?,
@@ -147,6 +148,14 @@ fn read_one(path: PathBuf, kind: FileKind) -> Result<SharedFile, Failure> {
             bytes[at]
         ))
     })?;
+    if text.starts_with('\u{FEFF}') {
+        return Err(bad(
+            "starts with a byte order mark (bytes EF BB BF, as some Windows editors save UTF-8), \
+             which the AWS SDKs read as part of the first line: the Rust SDK refuses the file and \
+             botocore finds no section header in it. Save the file as UTF-8 without a BOM"
+                .to_owned(),
+        ));
+    }
     if let Some(line) = indented_header(&text) {
         return Err(bad(format!(
             "line {line}: the section header is indented, so the AWS SDKs read it as part of the \

@@ -10,7 +10,10 @@
 //! - Config file with `[default]` and `[profile default]`: the Rust SDK reads only the second,
 //!   botocore whichever comes later (aws-runtime `normalize.rs`; botocore `build_profile_map`).
 //! - A section twice in one file: the Rust SDK merges them, botocore refuses the whole file
-//!   (configparser's `DuplicateSectionError`).
+//!   (configparser's `DuplicateSectionError`). configparser names a section by everything between
+//!   `[` and the last `]`, so `[profile a] # note` repeats `[profile a]`.
+//! - A key twice in one section (`Region` and `region` count as the same key for both): the Rust
+//!   SDK takes the last value, botocore refuses the whole file (`DuplicateOptionError`).
 //! - `value # comment`: the Rust SDK cuts the comment off, botocore keeps it in the value.
 //! - Access key ID in one file and secret in the other: the Rust SDK merges the two files,
 //!   botocore raises `PartialCredentialsError`.
@@ -20,7 +23,7 @@
 //!
 //! The end-to-end tests check every one of these against botocore itself.
 
-use crate::aws_files::{FileKind, Section};
+use crate::aws_files::{FileKind, Prop, Section};
 use crate::codes::Code;
 use crate::credentials::{Base, Environment, Lookup};
 use crate::report::{Finding, Fix, Severity};
@@ -44,7 +47,9 @@ pub fn findings(input: &DivergenceInput<'_>) -> Vec<Finding> {
     out.extend(region_variables(input));
     out.extend(default_profile_variable(input));
     for file in [&input.files.config, &input.files.credentials] {
-        out.extend(duplicate_sections(file.kind, &file.path, &file.sections()));
+        let sections = file.sections();
+        out.extend(duplicate_sections(file.kind, &file.path, &sections));
+        out.extend(duplicate_keys(file.kind, &file.path, &sections));
     }
     let in_use = profiles_in_use(input);
     if in_use.iter().any(|p| p == "default") {
@@ -163,16 +168,19 @@ fn duplicate_sections(
     let mut out = Vec::new();
     let mut reported: Vec<&str> = Vec::new();
     for s in sections {
-        let header = s.header.trim();
+        let Some(name) = configparser_name(&s.header) else {
+            continue;
+        };
         let lines: Vec<String> = sections
             .iter()
-            .filter(|o| o.header.trim() == header)
+            .filter(|o| configparser_name(&o.header) == Some(name))
             .map(|o| (o.header_line + 1).to_string())
             .collect();
-        if lines.len() < 2 || reported.contains(&header) {
+        if lines.len() < 2 || reported.contains(&name) {
             continue;
         }
-        reported.push(header);
+        reported.push(name);
+        let header = format!("[{name}]");
         let file = match kind {
             FileKind::Config => "config",
             FileKind::Credentials => "credentials",
@@ -196,6 +204,72 @@ fn duplicate_sections(
         );
     }
     out
+}
+
+/// A key twice in one section (`region` twice, or `Region` and `region`: both SDKs ignore the
+/// case of keys): the Rust SDK takes the last value, botocore refuses the whole file
+/// (configparser's `DuplicateOptionError`).
+fn duplicate_keys(kind: FileKind, path: &std::path::Path, sections: &[Section]) -> Vec<Finding> {
+    let file = match kind {
+        FileKind::Config => "config",
+        FileKind::Credentials => "credentials",
+    };
+    let mut out = Vec::new();
+    for s in sections {
+        let mut reported: Vec<&str> = Vec::new();
+        for p in &s.props {
+            if reported.contains(&p.key.as_str()) {
+                continue;
+            }
+            let same: Vec<&Prop> = s.props.iter().filter(|o| o.key == p.key).collect();
+            if same.len() < 2 {
+                continue;
+            }
+            reported.push(&p.key);
+            let header = s.header.trim();
+            let lines: Vec<String> = same.iter().map(|o| (o.line + 1).to_string()).collect();
+            let secret = p.key.contains("secret") || p.key.contains("token");
+            let rust = match same.last() {
+                Some(last) if !secret => format!("the last one: {}", last.value),
+                _ => "the last one".to_owned(),
+            };
+            out.push(
+                Finding::new(
+                    Code::SdkDivergence,
+                    Severity::Error,
+                    format!(
+                        "{} appears {} times in {header} of the {file} file: botocore refuses the whole file",
+                        p.key,
+                        same.len()
+                    ),
+                )
+                .explain(
+                    "The Rust SDK takes the last of repeated keys in a section (whatever their \
+                     case), but botocore (boto3, the AWS CLI) stops with \"DuplicateOptionError\" \
+                     and reads no profile from the file at all. Keep one line of the key.",
+                )
+                .evidence("file", path.display().to_string())
+                .evidence("lines", lines.join(", "))
+                .evidence(RUST, rust)
+                .evidence(BOTOCORE, "refuses the file (DuplicateOptionError)")
+                .fix(Fix::manual(format!(
+                    "Keep one {} line in {header} of {}",
+                    p.key,
+                    path.display()
+                ))),
+            );
+        }
+    }
+    out
+}
+
+/// The section name configparser (botocore's parser) reads from a header line: everything
+/// between the first `[` and the last `]`. So `[profile a] # note` and `[profile a]` are the same
+/// section to it, and the second one makes it refuse the file (DuplicateSectionError).
+fn configparser_name(header: &str) -> Option<&str> {
+    let inner = header.trim().strip_prefix('[')?;
+    let name = &inner[..inner.rfind(']')?];
+    (!name.is_empty()).then_some(name)
 }
 
 fn both_default_sections(input: &DivergenceInput<'_>) -> Option<Finding> {
@@ -321,4 +395,38 @@ fn process_and_static_keys(input: &DivergenceInput<'_>, profile: &str) -> Option
         .evidence(BOTOCORE, "the static keys of the credentials file")
         .fix(Fix::manual("Remove either credential_process or the static keys from the profile")),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_and_keys_botocore_finds_twice() {
+        let text = "[profile a]\nregion = x\n[profile b]\n[profile a] # setup.sh\noutput = json\n";
+        let path = std::path::Path::new("config");
+        let found = duplicate_sections(
+            FileKind::Config,
+            path,
+            &crate::aws_files::sections(text, FileKind::Config),
+        );
+        assert_eq!(found.len(), 1);
+        assert!(found[0].title.contains("[profile a] appears 2 times"));
+        assert_eq!(
+            configparser_name("[profile a] # see [x]"),
+            Some("profile a] # see [x")
+        );
+        assert_eq!(configparser_name("[]"), None);
+        let text = "[profile a]\nRegion = x\noutput = json\nregion = y\n[profile b]\nregion = z\n";
+        let found = duplicate_keys(
+            FileKind::Config,
+            path,
+            &crate::aws_files::sections(text, FileKind::Config),
+        );
+        assert_eq!(found.len(), 1);
+        assert!(found[0]
+            .title
+            .starts_with("region appears 2 times in [profile a]"));
+        assert_eq!(configparser_name("[profile a"), None);
+    }
 }

@@ -31,6 +31,12 @@ fn base_credentials(base: &Keys) -> String {
     )
 }
 
+/// The report says how the sending credentials were obtained, in these words.
+fn assert_obtained(report: &crate::cli::Report, how: &str) {
+    let detail = &report.credentials.sending.as_ref().unwrap().detail;
+    assert!(detail.contains(how), "{detail}\nshould contain: {how}");
+}
+
 fn diagnose(home: &Home, account: &Account) -> crate::cli::SesDoctor {
     home.for_account(account)
         .args(["diagnose", "--output", "json", "--regions", SCAN])
@@ -129,13 +135,7 @@ async fn two_hop_role_chain() {
         .run()
         .assert_code(0)
         .report();
-    let detail = &report.credentials.sending.as_ref().unwrap().detail;
-    assert!(
-        detail.contains(&format!(
-            "assumed role {relay} (profile 'mailer') via assumed role {hop} (profile 'hop') via static keys in profile 'base'"
-        )),
-        "{detail}"
-    );
+    assert_obtained(&report, &format!("assumed role {relay} (profile 'mailer') via assumed role {hop} (profile 'hop') via static keys in profile 'base'"));
     assert!(report
         .finding("credentials-valid")
         .evidence("caller")
@@ -340,12 +340,9 @@ region = eu-west-1
         .run()
         .assert_code(0)
         .report();
-    let detail = &report.credentials.sending.as_ref().unwrap().detail;
-    assert!(
-        detail.contains(&format!(
-            "assumed role {role} (profile 'from-env') via credential_source = Environment"
-        )),
-        "{detail}"
+    assert_obtained(
+        &report,
+        &format!("assumed role {role} (profile 'from-env') via credential_source = Environment"),
     );
     assert!(report
         .finding("permission-granted")
@@ -357,12 +354,9 @@ region = eu-west-1
         .run()
         .assert_code(0)
         .report();
-    let detail = &report.credentials.sending.as_ref().unwrap().detail;
-    assert!(
-        detail.contains(&format!(
-            "web identity token for role {pod} (web_identity_token_file in profile 'pod')"
-        )),
-        "{detail}"
+    assert_obtained(
+        &report,
+        &format!("web identity token for role {pod} (web_identity_token_file in profile 'pod')"),
     );
 }
 
