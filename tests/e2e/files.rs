@@ -315,64 +315,95 @@ async fn default_and_profile_default_both_in_the_config_file() {
 }
 
 // ---------------------------------------------------------------------------
-// 3. A profile's section twice in one file
+// 3. A section, or a key, twice in one file
 // ---------------------------------------------------------------------------
 
-/// `[profile mailer]` appears twice in the config file (a setup script appended a second one,
-/// once with a note after the header): botocore refuses the whole file, the Rust SDK merges the
-/// sections. The report says so as an error; the region fix edits the value the Rust SDK uses.
+/// Worlds botocore refuses while the Rust SDK reads them: `[profile mailer]` twice in the config
+/// file (a setup script appended a second one, once with a note after the header, which
+/// configparser keeps in the section name), and `region` twice in the mailer's section (once as
+/// `Region`: keys are case-insensitive for both). The report says so as an error, the probe
+/// confirms botocore's refusal, and the region fix edits the value the Rust SDK uses; the second
+/// run sees eu-west-1, and the only error left is the file botocore refuses.
 #[tokio::test]
-async fn duplicate_sections_of_the_mailer_profile() {
+async fn a_section_or_a_key_twice_in_the_config_file() {
     let account = emulator().new_account();
     let keys = healthy_sender(&account, "mailer", "eu-west-1").await;
-    // (the second header, as written)
+    struct World {
+        config: String,
+        /// The region fix's result.
+        expected: String,
+        /// The finding's title says this.
+        title: &'static str,
+        lines: &'static str,
+        /// configparser's error.
+        refusal: &'static str,
+    }
+    let mut worlds = Vec::new();
     for second_header in ["[profile mailer]", "[profile mailer] # from setup.sh"] {
-        let config = format!(
-            "[profile mailer]\nregion = us-east-1\n\n[profile other]\nregion = ap-southeast-2\n\n\
-             # appended by setup.sh\n{second_header}\noutput = json\n"
-        );
+        let config = |region: &str, appended: &str| {
+            format!(
+                "[profile mailer]\nregion = {region}\n\n[profile other]\nregion = ap-southeast-2\n\n\
+                 # appended by setup.sh\n{second_header}\noutput = json\n{appended}"
+            )
+        };
+        worlds.push(World {
+            config: config("us-east-1", ""),
+            // The value in the first section changes, and the last section (where botocore would
+            // read once the sections are merged) gets it too.
+            expected: config("eu-west-1", "region = eu-west-1\n"),
+            title: "[profile mailer] appears 2 times in the config file",
+            lines: "1, 8",
+            refusal: "DuplicateSectionError",
+        });
+    }
+    let config = |first: &str, last: &str| {
+        format!(
+            "[default]\noutput = json\n\n[profile mailer]\nRegion = {first}\noutput = text\n\
+             # moved to Virginia\nregion = {last}\n"
+        )
+    };
+    worlds.push(World {
+        config: config("eu-west-2", "us-east-1"),
+        // Every line of the key: whichever one botocore keeps once the user deletes the other.
+        expected: config("eu-west-1", "eu-west-1"),
+        title: "region appears 2 times in [profile mailer] of the config file",
+        lines: "5, 8",
+        refusal: "DuplicateOptionError",
+    });
+
+    for world in worlds {
         let home = Home::mailer_and_admin(
             &account,
             &keys.access_key_id,
             &keys.secret_access_key,
-            &config,
+            &world.config,
         );
-        home.sdks_disagree("botocore refuses a config file with a section twice");
+        home.sdks_disagree("botocore refuses a config file with a section or a key twice");
         let credentials = read(&home.credentials_file());
-        // botocore refuses the file (configparser's section name ignores nothing after `]`).
         let boto = home.botocore(account.endpoint(), &[], Some("mailer"));
         let refused = boto.config_error.as_deref().unwrap_or_default();
-        assert!(refused.contains("DuplicateSectionError"), "{boto:?}");
+        assert!(refused.contains(world.refusal), "{boto:?}");
 
         let report = diagnose_mailer(&home, &account, &keys)
             .args(["--yes"])
             .run()
             .assert_code(1)
             .report();
-        let f = divergence(&report, "appears 2 times in the config file");
+        let f = divergence(&report, world.title);
         assert_eq!(f.severity, Severity::Error);
         assert!(!f.resolved);
-        assert!(f.title.contains("[profile mailer]"), "{}", f.title);
-        assert_eq!(f.evidence("lines"), "1, 8");
+        assert_eq!(f.evidence("lines"), world.lines);
         assert_eq!(f.evidence("file"), home.config_file().display().to_string());
-        assert!(f.evidence(BOTOCORE).contains("DuplicateSectionError"));
-        // The region fix applies: the Rust SDK's region (in the first section) changes, and the
-        // last section (where botocore would read once the sections are merged) gets it too.
+        assert!(f.evidence(BOTOCORE).contains(world.refusal));
         let fixed = report.finding("region-mismatch");
+        assert!(fixed.evidence("configured").starts_with("us-east-1"));
         assert_eq!(fixed.fixes[0].status, FixStatus::Applied);
-        let expected = format!(
-            "[profile mailer]\nregion = eu-west-1\n\n[profile other]\nregion = ap-southeast-2\n\n\
-             # appended by setup.sh\n{second_header}\noutput = json\nregion = eu-west-1\n"
-        );
-        assert_eq!(read(&home.config_file()), expected);
+        assert_eq!(read(&home.config_file()), world.expected);
         assert_eq!(read(&home.credentials_file()), credentials);
-        // botocore still refuses the file, as before: the fix of that is the user's (manual).
+        // botocore still refuses the file, as before: fixing that is the user's (manual) fix.
         let boto = home.botocore(account.endpoint(), &[], Some("mailer"));
-        assert!(boto
-            .config_error
-            .as_deref()
-            .unwrap_or_default()
-            .contains("DuplicateSectionError"));
+        let refused = boto.config_error.as_deref().unwrap_or_default();
+        assert!(refused.contains(world.refusal), "{boto:?}");
 
         let report = diagnose_mailer(&home, &account, &keys)
             .run()
@@ -380,15 +411,15 @@ async fn duplicate_sections_of_the_mailer_profile() {
             .report();
         assert_eq!(report.region.as_ref().unwrap().name, "eu-west-1");
         assert_eq!(report.finding("region-ok").severity, Severity::Pass);
-        // The one error left is the duplicate section.
         let open: Vec<&str> = report
             .steps
             .iter()
             .flat_map(|s| s.findings.iter())
             .filter(|f| f.severity == Severity::Error && !f.resolved)
-            .map(|f| f.code.as_str())
+            .map(|f| f.title.as_str())
             .collect();
-        assert_eq!(open, ["sdk-divergence"]);
+        assert_eq!(open.len(), 1, "{open:?}");
+        assert!(open[0].contains(world.title), "{open:?}");
     }
 }
 
@@ -533,8 +564,8 @@ fn assert_refused(home: &Home, account: &Account, bad: &Path, problem: &str) {
 }
 
 /// A config file that is a FIFO (reading it would wait forever), a directory, a file with a
-/// Latin-1 byte from an old editor, a file whose section header is indented; the same for the
-/// credentials file. Each is refused with exit 2 and a message saying what is wrong where.
+/// Latin-1 byte from an old editor, one saved with a byte order mark, one whose section header is
+/// indented; a bad byte and an indented header in the credentials file too. Each is refused with exit 2 and a message saying what is wrong where.
 #[tokio::test]
 async fn files_the_sdks_cannot_read_are_refused() {
     let account = emulator().new_account();
@@ -582,6 +613,25 @@ async fn files_the_sdks_cannot_read_are_refused() {
             .contains("UnicodeDecodeError"),
         "{boto:?}"
     );
+
+    // Saved by Notepad as "UTF-8 with BOM": both SDKs see no section header on line 1.
+    let h = home();
+    std::fs::write(
+        h.config_file(),
+        "\u{FEFF}[profile mailer]\r\nregion = us-east-1\r\n",
+    )
+    .unwrap();
+    assert_refused(&h, &account, &h.config_file(), "byte order mark");
+    let boto = h.botocore(account.endpoint(), &[], Some("mailer"));
+    assert!(
+        boto.config_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("MissingSectionHeaderError"),
+        "{boto:?}"
+    );
+    h.sdks_disagree("both SDKs refuse a file with a BOM");
+
     let h = home();
     let mut bytes = std::fs::read(h.credentials_file()).unwrap();
     bytes.splice(0..0, b"# \xFF\xFE\n".iter().copied());
@@ -604,6 +654,7 @@ async fn files_the_sdks_cannot_read_are_refused() {
         boto.value("default", "region").as_deref(),
         Some("us-east-1")
     );
+
     let h = home();
     // The indented header's keys repeat the admin's: botocore refuses the file.
     h.sdks_disagree("botocore refuses the repeated keys of [admin]");
