@@ -21,6 +21,9 @@
 //!   process, botocore uses the static keys (its shared-credentials provider comes first).
 //! - `aws_security_token`: botocore reads it as the session token, the Rust SDK ignores it.
 //!
+//! - `~user/...` in `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE`: the Rust SDK expands only
+//!   a `~` of its own (aws-runtime `expand_home`), botocore any user's (`os.path.expanduser`).
+//!
 //! The end-to-end tests check every one of these against botocore itself.
 
 use crate::aws_files::{FileKind, Prop, Section};
@@ -46,6 +49,7 @@ pub fn findings(input: &DivergenceInput<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     out.extend(region_variables(input));
     out.extend(default_profile_variable(input));
+    out.extend(other_users_home(input));
     for file in [&input.files.config, &input.files.credentials] {
         let sections = file.sections();
         out.extend(duplicate_sections(file.kind, &file.path, &sections));
@@ -429,4 +433,32 @@ mod tests {
             .starts_with("region appears 2 times in [profile a]"));
         assert_eq!(configparser_name("[profile a"), None);
     }
+}
+
+/// `AWS_CONFIG_FILE=~www-data/.aws/config`: botocore reads www-data's file, the Rust SDK a path
+/// that starts with a directory literally named `~www-data`.
+fn other_users_home(input: &DivergenceInput<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for var in ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"] {
+        let Some(value) = input.env.get(var) else {
+            continue;
+        };
+        let first = value.split('/').next().unwrap_or_default();
+        if !(first.starts_with('~') && first.len() > 1) {
+            continue;
+        }
+        out.push(
+            divergence(
+                format!("{var}={value} names another user's home, which only botocore expands"),
+                "botocore (boto3, the AWS CLI) expands ~user to that user's home directory; the Rust \
+                 SDK, and the other SDKs that follow the shared SDK reference, expand only a `~` of \
+                 their own, and read a relative path that starts with a directory named like that. \
+                 Write the full path.",
+            )
+            .evidence(RUST, format!("the relative path {value}"))
+            .evidence(BOTOCORE, format!("{first}'s home directory"))
+            .fix(Fix::manual(format!("Set {var} to the full path of the file"))),
+        );
+    }
+    out
 }

@@ -985,3 +985,29 @@ async fn credential_process_and_static_keys() {
     assert_eq!(creds.method, "shared-credentials-file");
     assert_eq!(creds.access_key_id, static_key.access_key_id);
 }
+
+/// `AWS_SHARED_CREDENTIALS_FILE=~nobody/...`: botocore expands another user's `~`
+/// (`os.path.expanduser`, in `botocore.configloader`), the Rust SDK only its own.
+#[tokio::test]
+async fn another_users_home_in_a_file_variable() {
+    let account = emulator().new_account();
+    let (keys, home) =
+        sender_in_eu_west_1(&account, "[profile mailer]\nregion = eu-west-1\n").await;
+    let report = diagnose_mailer(&home, &account, &keys)
+        .env("AWS_CONFIG_FILE", "~nobody/.aws/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.credentials_file().to_str().unwrap(),
+        )
+        .run()
+        .report();
+    let f = divergence(&report, "AWS_CONFIG_FILE=~nobody/.aws/config");
+    assert_eq!(f.evidence(RUST), "the relative path ~nobody/.aws/config");
+    assert_eq!(f.evidence(BOTOCORE), "~nobody's home directory");
+    // What botocore's configloader does with the value, asked of Python itself.
+    let expanded = crate::cli::python_output(
+        "import os,sys; print(os.path.expanduser(sys.stdin.read().strip()))",
+        "~nobody/.aws/config",
+    );
+    assert!(!expanded.starts_with('~'), "{expanded}");
+}
