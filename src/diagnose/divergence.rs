@@ -401,6 +401,34 @@ fn process_and_static_keys(input: &DivergenceInput<'_>, profile: &str) -> Option
     )
 }
 
+/// `AWS_CONFIG_FILE=~www-data/.aws/config`: botocore reads www-data's file, the Rust SDK a path
+/// that starts with a directory literally named `~www-data`.
+fn other_users_home(input: &DivergenceInput<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for var in ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"] {
+        let Some(value) = input.env.get(var) else {
+            continue;
+        };
+        let first = value.split('/').next().unwrap_or_default();
+        if !(first.starts_with('~') && first.len() > 1) {
+            continue;
+        }
+        out.push(
+            divergence(
+                format!("{var}={value} names another user's home, which only botocore expands"),
+                "botocore (boto3, the AWS CLI) expands ~user to that user's home directory; the Rust \
+                 SDK, and the other SDKs that follow the shared SDK reference, expand only a `~` of \
+                 their own, and read a relative path that starts with a directory named like that. \
+                 Write the full path.",
+            )
+            .evidence(RUST, format!("the relative path {value}"))
+            .evidence(BOTOCORE, format!("{first}'s home directory"))
+            .fix(Fix::manual(format!("Set {var} to the full path of the file"))),
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,32 +461,4 @@ mod tests {
             .starts_with("region appears 2 times in [profile a]"));
         assert_eq!(configparser_name("[profile a"), None);
     }
-}
-
-/// `AWS_CONFIG_FILE=~www-data/.aws/config`: botocore reads www-data's file, the Rust SDK a path
-/// that starts with a directory literally named `~www-data`.
-fn other_users_home(input: &DivergenceInput<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for var in ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"] {
-        let Some(value) = input.env.get(var) else {
-            continue;
-        };
-        let first = value.split('/').next().unwrap_or_default();
-        if !(first.starts_with('~') && first.len() > 1) {
-            continue;
-        }
-        out.push(
-            divergence(
-                format!("{var}={value} names another user's home, which only botocore expands"),
-                "botocore (boto3, the AWS CLI) expands ~user to that user's home directory; the Rust \
-                 SDK, and the other SDKs that follow the shared SDK reference, expand only a `~` of \
-                 their own, and read a relative path that starts with a directory named like that. \
-                 Write the full path.",
-            )
-            .evidence(RUST, format!("the relative path {value}"))
-            .evidence(BOTOCORE, format!("{first}'s home directory"))
-            .fix(Fix::manual(format!("Set {var} to the full path of the file"))),
-        );
-    }
-    out
 }
