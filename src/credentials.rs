@@ -495,6 +495,7 @@ impl Resolver<'_> {
             return Ok(lookup);
         }
         let (name, selected_by) = implied_profile(self.env);
+        let mut passed_over = None;
         if self.profiles.get_profile(&name).is_some() || selected_by == "AWS_PROFILE" {
             let lookup = self.profile(&name, selected_by).await?;
             // A profile that was not named on the command line and holds no credentials (the
@@ -509,8 +510,9 @@ impl Resolver<'_> {
             if !empty {
                 return Ok(lookup);
             }
+            passed_over = Some(name);
         }
-        Ok(self.default_chain().await)
+        Ok(self.default_chain(passed_over.as_deref()).await)
     }
 
     /// The admin credentials: `--admin-profile`, or none (the sending credentials double as admin).
@@ -563,7 +565,7 @@ impl Resolver<'_> {
 
     /// What the SDKs try after the environment and the profile: web identity, container
     /// credentials, the instance profile; the first one configured here is the one used.
-    async fn default_chain(&self) -> Lookup {
+    async fn default_chain(&self, passed_over: Option<&str>) -> Lookup {
         let pc = &self.provider_config;
         let (base, result) = if let (Some(_), Some(role)) = (
             self.env.get("AWS_WEB_IDENTITY_TOKEN_FILE"),
@@ -602,12 +604,16 @@ impl Resolver<'_> {
         };
         let found = base.is_some();
         let mut lookup = Lookup::new(Source::DefaultChain, base.map(Chain::of), self.env);
+        let profile = match passed_over {
+            Some(p) => format!("profile '{p}' holds no credential settings"),
+            None => "no profile".to_owned(),
+        };
         lookup.key = match result.0 {
-            Err(_) if !found => Err(
-                "no profile, no AWS_ACCESS_KEY_ID, no web identity token, no container credentials, and instance metadata is disabled".to_owned(),
-            ),
+            Err(_) if !found => Err(format!(
+                "{profile}, no AWS_ACCESS_KEY_ID, no web identity token, no container credentials, and instance metadata is disabled"
+            )),
             Err(e) if lookup.chain.as_ref().is_some_and(|c| c.base == Base::InstanceProfile) => {
-                Err(format!("no profile, no AWS_ACCESS_KEY_ID, no web identity token, no container credentials, and no instance role ({e})"))
+                Err(format!("{profile}, no AWS_ACCESS_KEY_ID, no web identity token, no container credentials, and no instance role ({e})"))
             }
             other => other,
         };
