@@ -671,3 +671,116 @@ async fn a_key_another_site_uses_is_never_retired() {
         credentials
     );
 }
+
+/// What `aws sso login` leaves behind for `[sso-session corp]`: the access token cached in
+/// `~/.aws/sso/cache/<SHA-1 of the session name>.json`. No refresh token or client registration:
+/// the SDK then only reads the token (and never calls SSO OIDC to refresh it), valid till 2099.
+fn write_sso_token_cache(home: &Home, start_url: &str, token: &str) {
+    // SHA-1 of "corp", as the AWS CLI and the SDKs name the cache file of a session.
+    let cache = home
+        .aws_dir()
+        .join("sso/cache/ee0bfd2552fbd840c02cc48b6e823320543c450f.json");
+    std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
+    let cached = json!({
+        "startUrl": start_url,
+        "region": "eu-west-1",
+        "accessToken": token,
+        "expiresAt": "2099-01-01T00:00:00Z",
+    });
+    std::fs::write(cache, cached.to_string()).unwrap();
+}
+
+#[tokio::test]
+async fn sso_session_profile_gets_the_role_through_the_sso_portal() {
+    const TOKEN: &str = "aoaAAAAAGmSsoE2eAccessTokenForTheCorpSession0123456789";
+    const UNKNOWN: &str = "aoaAAAAAGmSsoE2eTokenTheSsoPortalNeverIssued9876543210";
+    let start_url = "https://corp.awsapps.com/start";
+    let account = emulator().new_account();
+    let _ = role_world(&account).await;
+    // Identity Center gave the user TOKEN, and an assignment to the role Sender of this account.
+    let (status, body) = emulator().control(
+        "POST",
+        &format!("/_ses_doctor/accounts/{}/sso", account.id),
+        &json!({"token": TOKEN, "role_name": "Sender"}),
+    );
+    assert_eq!(status, 200, "register the SSO token: {body}");
+    let home = Home::new();
+    let config = format!(
+        "[profile mailer]\nsso_session = corp\nsso_account_id = {}\nsso_role_name = Sender\nregion = eu-west-1\n\n[sso-session corp]\nsso_region = eu-west-1\nsso_start_url = {start_url}\n",
+        account.id
+    );
+    home.write_config(&config);
+    write_sso_token_cache(&home, start_url, TOKEN);
+
+    let out = diagnose(&home, &account)
+        .args(["--profile", "mailer"])
+        .secret(TOKEN)
+        .run();
+    let report = out.assert_code(0).report();
+    assert_obtained(&report, "SSO session 'corp' (profile 'mailer')");
+    let sending = report.credentials.sending.as_ref().unwrap();
+    assert!(sending
+        .access_key_id
+        .as_deref()
+        .unwrap()
+        .starts_with("ASIA"));
+    let raw: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(raw["credentials"]["sending"]["method"], "sso");
+    let caller = report.finding("credentials-valid").evidence("caller");
+    assert!(
+        caller.starts_with(&format!("arn:aws:sts::{}:assumed-role/Sender/", account.id)),
+        "{caller}"
+    );
+    let granted = report.finding("permission-granted");
+    assert!(
+        granted.title.starts_with("role Sender may send"),
+        "{}",
+        granted.title
+    );
+    let keys = report.step(StepId::AccessKey);
+    assert_eq!(keys.status, StepStatus::Skipped);
+    assert!(keys
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("temporary ones of role Sender"));
+    assert_eq!(report.step(StepId::TestEmail).status, StepStatus::Passed);
+    // botocore's own SSO provider gets the role from the same files and token cache.
+    let boto = home.botocore(account.endpoint(), &[], Some("mailer"));
+    let creds = boto
+        .assert_parses()
+        .credentials
+        .as_ref()
+        .expect("botocore credentials");
+    assert_eq!(creds.method, "sso");
+    assert!(creds.access_key_id.starts_with("ASIA"));
+
+    // A token the SSO portal does not know (signed out, or from another Identity Center).
+    write_sso_token_cache(&home, start_url, UNKNOWN);
+    let out = diagnose(&home, &account)
+        .args(["--profile", "mailer"])
+        .secret(TOKEN)
+        .secret(UNKNOWN)
+        .run();
+    let report = out.assert_code(1).report();
+    // Reported as no credentials at all; only the reason carries the portal's words.
+    let f = report.finding("credentials-not-found");
+    assert!(
+        f.evidence("looked in").contains("SSO session 'corp'"),
+        "{}",
+        f.evidence("looked in")
+    );
+    let reason = f.evidence("reason");
+    assert!(
+        reason.contains("UnauthorizedException: Session token not found or invalid"),
+        "{reason}"
+    );
+    assert_eq!(report.step(StepId::Identity).status, StepStatus::Skipped);
+    assert_obtained(&report, "SSO session 'corp'");
+    // botocore is refused too, and says to sign in again.
+    let boto = home.botocore(account.endpoint(), &[], Some("mailer"));
+    let refused = boto.credentials_error.as_deref().unwrap_or_default();
+    assert!(refused.contains("UnauthorizedSSOTokenError"), "{refused}");
+    // Reading is all it did.
+    assert_eq!(std::fs::read_to_string(home.config_file()).unwrap(), config);
+}

@@ -82,6 +82,21 @@ Control API (plain JSON over HTTP, unsigned, never seen by moto):
          by anyone) are refused as unknown keys for that many seconds after
          their create date. Keys created earlier, or backdated with .../keys/<id>,
          are unaffected; 0 (the default) turns it off.
+    POST /_ses_doctor/accounts/<id>/sso
+         {"token": "...", "role_name": "Sender", "user_name": "sso-user",
+          "expires_in_seconds": 28800}                (user_name and
+                                                       expires_in_seconds
+                                                       optional)
+         -> 200 {"user_name": "sso-user", "expires_at": "...Z",
+                 "assignments": [{"account_id": "<id>", "role_name": "Sender"}]}.
+         Registers an IAM Identity Center access token (what ``aws sso login``
+         caches in ~/.aws/sso/cache) of user user_name, allowed to get
+         credentials for that IAM role of that account (see "SSO portal"
+         below). The same token again adds a role (of this or another
+         account); expires_in_seconds (default 8 h, Identity Center's default
+         session; 0: expired at once, a token AWS no longer honours although
+         the cache file still says it is valid) sets when AWS stops taking it.
+         400 without a token or for a role the account does not have.
 
     POST /_ses_doctor/smtp
          {"region": "eu-west-1"}
@@ -157,6 +172,25 @@ SMTP interface (aiosmtpd on one asyncio loop in its own thread; ``SmtpService``,
       postfix logs), recorded (GET .../smtp-messages) and counted in
       GetAccount's SentLast24Hours.
 
+SSO portal (IAM Identity Center's portal.sso.<region>.amazonaws.com, which
+moto lacks; ``sso_get_role_credentials``), on the same address:
+    GET /federation/credentials?role_name=ROLE&account_id=ACCOUNT with header
+    x-amz-sso_bearer_token: TOKEN, unsigned (GetRoleCredentials: the SDKs'
+    SSO credential providers call it with the token cached by ``aws sso
+    login``). rest-json, as AWS answers:
+    - 200 {"roleCredentials": {"accessKeyId": "ASIA...", "secretAccessKey",
+      "sessionToken", "expiration": <epoch milliseconds>}}: credentials of a
+      one-hour session of the IAM role, issued as sts:AssumeRole issues them
+      (session name: the token's user_name), so GetCallerIdentity answers
+      arn:aws:sts::ACCOUNT:assumed-role/ROLE/USER and the role's policies
+      decide what it may do;
+    - an unknown or expired token (or none): 401 UnauthorizedException
+      "Session token not found or invalid" (aws/aws-cli#7340);
+    - a role of an account the token was not registered for: 403
+      ForbiddenException "No access" (not in the service model: the SDKs
+      see an unmodelled error code; ministryofjustice/modernisation-platform
+      #10161).
+
 Differences from stock moto 5.2.1, one patch function each (see ``PATCHES``):
     signature_uses_raw_request   SigV4 check over the bytes and path actually sent
     clock_skew                   "Signature expired" beyond 5 minutes; Date header
@@ -182,7 +216,8 @@ Differences from stock moto 5.2.1, one patch function each (see ``PATCHES``):
     sesv2_send_email_checks      sandbox, paused sending, AWS's rejection texts
     managed_policy_cache         parse AWS managed policies once, not per account
     (front end)                  unsigned request -> MissingAuthenticationToken
-                                 (but for sts:AssumeRoleWithWebIdentity);
+                                 (but for sts:AssumeRoleWithWebIdentity, and
+                                 the SSO portal's GetRoleCredentials);
                                  one Date and one Server header per response
     (front end)                  long-term key (AKIA..., user or root) sent with
                                  a session token -> InvalidClientTokenId /
@@ -200,10 +235,14 @@ Differences from stock moto 5.2.1, one patch function each (see ``PATCHES``):
                                  UnrecognizedClientException
     (control API)                backdated key create date and last use
     (SMTP interface)             SES's SMTP endpoints, which moto lacks (above)
+    (SSO portal)                 GetRoleCredentials, which moto lacks (above);
+                                 the front end keeps its bearer token header,
+                                 which werkzeug drops (a "_" in its name)
 
 Extension points: ``AccountState`` holds the per-account switches (clock offset,
 SES account settings, enabled opt-in regions, hanging regions, IAM propagation
 delay) and what the SMTP interface recorded (messages, AUTH attempts);
+``World.sso_tokens`` the Identity Center tokens and the roles each may use;
 ``pre_dispatch_checks`` runs one function per check, by the SigV4 credential
 scope and the account owning the key, before moto sees the request, and answers
 in the request's protocol through ``early_error``. The SMTP interface reuses the
@@ -240,6 +279,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from http import HTTPStatus
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape as xml_escape
@@ -342,6 +382,16 @@ class RootKey:
     secret_access_key: str
 
 
+@dataclass
+class SsoToken:
+    """An IAM Identity Center access token (``aws sso login``) of one user, and
+    the roles it may get credentials for (the user's account assignments)."""
+
+    user_name: str
+    expires_at: datetime
+    assignments: set[tuple[str, str]] = field(default_factory=set)  # (account id, role name)
+
+
 class World:
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -349,6 +399,9 @@ class World:
         self.hangs_changed = threading.Condition(self.lock)
         self.accounts: dict[str, AccountState] = {}
         self.root_keys: dict[str, RootKey] = {}
+        # Identity Center access tokens (not per account: one token may be
+        # assigned roles in several accounts).
+        self.sso_tokens: dict[str, SsoToken] = {}
 
     def account(self, account_id: str) -> AccountState:
         with self.lock:
@@ -1769,6 +1822,47 @@ def set_propagation_delay(account_id: str, body: dict[str, Any]) -> dict[str, An
         return {"seconds": state.propagation_seconds, "keys_created_after": iso(state.propagation_since)}
 
 
+SSO_SESSION_SECONDS = 8 * 3600  # Identity Center's default session duration
+
+
+def register_sso_token(account_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Stands for ``aws sso login`` having given a user an access token, and
+    for an account assignment letting that user use a role (a permission set,
+    which AWS provisions as an IAM role; here the role is one the test made)."""
+    known_account(account_id)
+    token = body.get("token")
+    role_name = body.get("role_name")
+    user_name = body.get("user_name", "sso-user")
+    seconds = body.get("expires_in_seconds", SSO_SESSION_SECONDS)
+    if not isinstance(token, str) or not token:
+        raise ControlError(400, "token is required")
+    if not isinstance(role_name, str) or not role_name:
+        raise ControlError(400, "role_name is required")
+    if not isinstance(user_name, str) or not user_name:
+        raise ControlError(400, "user_name must be a name")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+        raise ControlError(400, "expires_in_seconds must be a number, 0 or more")
+    try:
+        iam_backends[account_id][PARTITION].get_role(role_name)
+    except Exception:  # moto's NoSuchEntity
+        raise ControlError(400, f"no role {role_name} in account {account_id}") from None
+    expires_at = utcnow().replace(microsecond=0) + timedelta(seconds=seconds)
+    with WORLD.lock:
+        known = WORLD.sso_tokens.get(token)
+        if known is not None and known.user_name != user_name:
+            raise ControlError(400, f"the token is already {known.user_name}'s")
+        entry = WORLD.sso_tokens.setdefault(token, SsoToken(user_name, expires_at))
+        entry.expires_at = expires_at
+        entry.assignments.add((account_id, role_name))
+        return {
+            "user_name": entry.user_name,
+            "expires_at": iso(entry.expires_at),
+            "assignments": [
+                {"account_id": a, "role_name": r} for a, r in sorted(entry.assignments)
+            ],
+        }
+
+
 def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
     try:
         payload = json.loads(body) if body.strip() else {}
@@ -1796,6 +1890,7 @@ def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
                 "regions": set_region_enabled,
                 "hang": set_region_hang,
                 "propagation": set_propagation_delay,
+                "sso": register_sso_token,
             }.get(parts[2])
             if handler is not None:
                 return 200, handler(parts[1], payload)
@@ -2222,6 +2317,81 @@ def smtp_auth_attempts(account_id: str) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------
+# SSO portal (IAM Identity Center's GetRoleCredentials), which moto lacks
+# ---------------------------------------------------------------------------
+
+SSO_CREDENTIALS_PATH = "/federation/credentials"
+SSO_BEARER_TOKEN_HEADER = "x-amz-sso_bearer_token"
+# werkzeug leaves headers whose name has a "_" out of the WSGI environ;
+# RequestHandler.make_environ keeps this one here.
+SSO_BEARER_TOKEN_ENVIRON_KEY = "ses_doctor.sso_bearer_token"
+SSO_ROLE_SESSION_SECONDS = 3600  # a permission set's default session duration
+
+
+def is_sso_get_role_credentials(wire: WireRequest) -> bool:
+    return wire.method == "GET" and urlsplit(wire.raw_uri).path == SSO_CREDENTIALS_PATH
+
+
+def sso_unauthorized() -> AuthError:
+    return AuthError("UnauthorizedException", "UnauthorizedException",
+                     "Session token not found or invalid", status=401)
+
+
+def sso_forbidden() -> AuthError:
+    return AuthError("ForbiddenException", "ForbiddenException", "No access", status=403)
+
+
+def sso_role_credentials(account_id: str, role_name: str, session_name: str) -> dict[str, Any] | None:
+    """Credentials of a new session of the role, made by moto's STS as for
+    sts:AssumeRole (so moto's authentication knows the ASIA key, its session
+    token and its role), or None if the role is gone."""
+    try:
+        role = iam_backends[account_id][PARTITION].get_role(role_name)
+    except Exception:  # moto's NoSuchEntity: deleted since it was assigned
+        return None
+    session = sts_models.sts_backends[account_id][PARTITION].assume_role(
+        region_name="us-east-1", role_session_name=session_name, role_arn=role.arn,
+        policy=None, duration=SSO_ROLE_SESSION_SECONDS, external_id=None,
+    )
+    return {
+        "accessKeyId": session.access_key_id,
+        "secretAccessKey": session.secret_access_key,
+        "sessionToken": session.session_token,
+        "expiration": int(as_utc(session.expiration).timestamp() * 1000),
+    }
+
+
+def sso_get_role_credentials(environ: dict[str, Any], wire: WireRequest) -> tuple[int, dict[str, str], str]:
+    """AWS's sso:GetRoleCredentials (see "SSO portal" in the module
+    docstring): unsigned, the bearer token is the credential. The token is
+    judged first (401 UnauthorizedException for an unknown or expired one,
+    or none), then whether it may use the role of the account (403
+    ForbiddenException "No access", also for a missing role_name or
+    account_id); AWS's errors say nothing more."""
+    params = query_params(wire)
+    token = environ.get(SSO_BEARER_TOKEN_ENVIRON_KEY, "")
+    account_id = params.get("account_id", "")
+    role_name = params.get("role_name", "")
+    request_id = str(uuid.uuid4())
+    with WORLD.lock:
+        entry = WORLD.sso_tokens.get(token) if token else None
+        valid = entry is not None and utcnow() < entry.expires_at
+        assigned = valid and (account_id, role_name) in entry.assignments
+        session_name = entry.user_name if entry is not None else ""
+    credentials = sso_role_credentials(account_id, role_name, session_name) if assigned else None
+    if credentials is None:
+        error = sso_forbidden() if valid else sso_unauthorized()
+        status, headers, body = render_error(
+            "rest-json", None, error.json_code, error.message, error.status, request_id
+        )
+    else:
+        status, headers = 200, {"Content-Type": "application/json"}
+        body = json.dumps({"roleCredentials": credentials})
+    headers["x-amzn-RequestId"] = request_id
+    return status, headers, body
+
+
+# ---------------------------------------------------------------------------
 # WSGI front: control API, wire capture, Date header
 # ---------------------------------------------------------------------------
 
@@ -2482,6 +2652,13 @@ class EmulatorApp:
         # Read by RequestHandler.date_time_string for the one Date header.
         environ[CLOCK_OFFSET_ENVIRON_KEY] = WORLD.clock_offset(account_id)
 
+        if is_sso_get_role_credentials(wire):  # unsigned: served here, never by moto
+            status, headers, text = sso_get_role_credentials(environ, wire)
+            data = text.encode()
+            start_response(f"{status} {HTTPStatus(status).phrase}",
+                           [*headers.items(), ("Content-Length", str(len(data)))])
+            return [data]
+
         early = pre_dispatch_checks(environ, wire)
         if early is not None:
             status, headers, text = early
@@ -2505,7 +2682,8 @@ class EmulatorApp:
 
 class RequestHandler(WSGIRequestHandler):
     """http.server always writes its own Date header; make it the one Date
-    header, in the clock of the account that signed the request."""
+    header, in the clock of the account that signed the request. Keeps SSO's
+    bearer token header, which werkzeug drops (``make_environ``)."""
 
     def date_time_string(self, timestamp: float | None = None) -> str:
         if timestamp is None:
@@ -2514,6 +2692,15 @@ class RequestHandler(WSGIRequestHandler):
 
     def version_string(self) -> str:
         return "amazon.com"
+
+    def make_environ(self) -> dict[str, Any]:
+        # werkzeug leaves out every header whose name has a "_" (CGI could not
+        # tell it from "-"); SSO's bearer token header has one.
+        environ = super().make_environ()
+        token = self.headers.get(SSO_BEARER_TOKEN_HEADER)
+        if token is not None:
+            environ[SSO_BEARER_TOKEN_ENVIRON_KEY] = token
+        return environ
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         pass
