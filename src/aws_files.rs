@@ -269,9 +269,89 @@ pub fn remove_property(text: &str, kind: FileKind, profile: &str, key: &str) -> 
         .collect()
 }
 
-/// The backup kept next to `path` by [`update`].
-pub fn backup_path(path: &Path) -> PathBuf {
-    sibling(path, ".ses-doctor.bak")
+/// How many backups of one file [`update`] keeps: a second fix must not overwrite the only copy
+/// of what the first one replaced (root keys, say).
+pub const BACKUPS_KEPT: usize = 5;
+
+/// The files in `path`'s directory (symlinks followed) whose names start with `<name><suffix>`.
+fn siblings_with(path: &Path, suffix: &str, ends: &str) -> Vec<PathBuf> {
+    let Ok(real) = link_target(path) else {
+        return Vec::new();
+    };
+    let Some(name) = real.file_name() else {
+        return Vec::new();
+    };
+    let prefix = format!("{}{suffix}", name.to_string_lossy());
+    let dir = real
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut found: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name().is_some_and(|n| {
+                        let n = n.to_string_lossy();
+                        n.starts_with(&prefix) && n.ends_with(ends)
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // Backup time stamps sort as text.
+    found.sort();
+    found
+}
+
+/// The backups [`update`] kept next to `path`, oldest first: `<name>.ses-doctor.<UTC time>.bak`.
+pub fn backups(path: &Path) -> Vec<PathBuf> {
+    siblings_with(path, ".ses-doctor.", ".bak")
+}
+
+/// Temporary files a killed run may have left next to `path`: new contents, written but not yet
+/// renamed into place.
+pub fn leftover_temp_files(path: &Path) -> Vec<PathBuf> {
+    siblings_with(path, ".ses-doctor.tmp", "")
+}
+
+/// `20261201T025252.123Z`: a UTC time that sorts as text and is safe in a file name.
+fn timestamp(now: std::time::SystemTime) -> String {
+    let since = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = since.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        since.subsec_millis()
+    )
+}
+
+/// A new backup's name: the time, and a counter if two land in the same millisecond.
+fn new_backup_path(path: &Path) -> PathBuf {
+    let stamp = timestamp(std::time::SystemTime::now());
+    let mut candidate = sibling(path, &format!(".ses-doctor.{stamp}.bak"));
+    let mut n = 1;
+    while candidate.exists() {
+        candidate = sibling(path, &format!(".ses-doctor.{stamp}-{n}.bak"));
+        n += 1;
+    }
+    candidate
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
@@ -287,13 +367,34 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Updated {
     Unchanged,
-    Written { backup: Option<PathBuf> },
+    Written {
+        backup: Option<PathBuf>,
+        /// The contents before, for a caller that must be able to undo the write.
+        previous: Option<String>,
+    },
+}
+
+/// The lock beside `path` (a file of its own: the file itself is replaced by the rename). It
+/// stays, empty and mode 0600: removing a lock file another process may be waiting on would let
+/// two writers in.
+fn lock(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let lock = options.open(sibling(path, ".ses-doctor.lock"))?;
+    lock.lock()?;
+    Ok(lock)
 }
 
 /// Read-modify-write of `path` under an exclusive lock, atomically. A new file gets mode 0600
 /// (these files hold secrets), an existing one keeps its mode unless `mode` forces one (the
 /// credentials file is always made 0600 when a secret is written into it). Missing parent
-/// directories are created with mode 0700.
+/// directories are created with mode 0700. The previous contents are kept as a timestamped
+/// backup; the [`BACKUPS_KEPT`] newest stay.
 pub fn update(
     path: &Path,
     mode: Option<u32>,
@@ -307,13 +408,7 @@ pub fn update(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     create_private_dir(dir)?;
-    // The lock is a file of its own: the config file itself is replaced by the rename.
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(sibling(path, ".ses-doctor.lock"))?;
-    lock.lock()?;
+    let _lock = lock(path)?;
 
     let current = match fs::read_to_string(path) {
         Ok(text) => Some(text),
@@ -326,15 +421,49 @@ pub fn update(
     }
     let mode = mode.unwrap_or_else(|| existing_mode(path));
     let backup = match &current {
-        Some(_) => {
-            let backup = backup_path(path);
-            write_file(&backup, fs::read(path)?.as_slice(), mode)?;
+        Some(text) => {
+            let backup = new_backup_path(path);
+            write_file(&backup, text.as_bytes(), mode)?;
             Some(backup)
         }
         None => None,
     };
+    replace(path, dir, new.as_bytes(), mode)?;
+    let all = backups(path);
+    for old in all.iter().take(all.len().saturating_sub(BACKUPS_KEPT)) {
+        let _ = fs::remove_file(old);
+    }
+    Ok(Updated::Written {
+        backup,
+        previous: current,
+    })
+}
+
+/// Puts back what [`update`] replaced: `previous` contents, or no file when there was none.
+pub fn restore(path: &Path, previous: Option<&str>) -> io::Result<()> {
+    let real = link_target(path)?;
+    let path = real.as_path();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let _lock = lock(path)?;
+    match previous {
+        Some(text) => replace(path, dir, text.as_bytes(), existing_mode(path)),
+        None => match fs::remove_file(path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        },
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path` and renames it into place, durably.
+fn replace(path: &Path, dir: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let tmp = sibling(path, &format!(".ses-doctor.tmp{}", std::process::id()));
-    let written = write_file(&tmp, new.as_bytes(), mode).and_then(|_| fs::rename(&tmp, path));
+    let written = write_file(&tmp, bytes, mode).and_then(|_| {
+        crate::failpoint::hit("before-rename");
+        fs::rename(&tmp, path)
+    });
     if let Err(e) = written {
         let _ = fs::remove_file(&tmp);
         return Err(e);
@@ -343,7 +472,7 @@ pub fn update(
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
-    Ok(Updated::Written { backup })
+    Ok(())
 }
 
 /// Where `path` leads once every symlink is followed (the file itself need not exist yet).
@@ -696,7 +825,13 @@ mod tests {
             set_property(t, FileKind::Config, "a", "region", "x")
         })
         .unwrap();
-        assert_eq!(r, Updated::Written { backup: None });
+        assert_eq!(
+            r,
+            Updated::Written {
+                backup: None,
+                previous: None
+            }
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -711,13 +846,16 @@ mod tests {
             set_property(t, FileKind::Config, "a", "region", "y")
         })
         .unwrap();
+        let kept = backups(&path);
         assert_eq!(
             r,
             Updated::Written {
-                backup: Some(backup_path(&path))
+                backup: kept.last().cloned(),
+                previous: Some(before.clone())
             }
         );
-        assert_eq!(fs::read_to_string(backup_path(&path)).unwrap(), before);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(fs::read_to_string(&kept[0]).unwrap(), before);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -737,5 +875,61 @@ mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
+        // The lock stays, private and empty.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let lock = path.with_file_name("config.ses-doctor.lock");
+            assert_eq!(
+                fs::metadata(&lock).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+            assert_eq!(fs::metadata(&lock).unwrap().len(), 0);
+        }
+    }
+
+    #[test]
+    fn the_newest_backups_are_kept_and_restore_undoes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        let mut versions = Vec::new();
+        for n in 0..(BACKUPS_KEPT + 3) {
+            let r = update(&path, Some(0o600), |t| {
+                set_property(t, FileKind::Credentials, "a", "n", &n.to_string())
+            })
+            .unwrap();
+            if let Updated::Written {
+                previous: Some(p), ..
+            } = r
+            {
+                versions.push(p);
+            }
+        }
+        let kept = backups(&path);
+        assert_eq!(kept.len(), BACKUPS_KEPT);
+        let texts: Vec<String> = kept
+            .iter()
+            .map(|p| fs::read_to_string(p).unwrap())
+            .collect();
+        assert_eq!(texts, versions[versions.len() - BACKUPS_KEPT..]);
+        let before = fs::read_to_string(&path).unwrap();
+        let r = update(&path, None, |t| {
+            set_property(t, FileKind::Credentials, "a", "n", "x")
+        })
+        .unwrap();
+        let Updated::Written { previous, .. } = r else {
+            panic!("written")
+        };
+        restore(&path, previous.as_deref()).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), before);
+        restore(&path, None).unwrap();
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn timestamps_are_utc_and_sortable() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_796_092_215_653);
+        assert_eq!(timestamp(t), "20261201T023015.653Z");
+        assert_eq!(timestamp(std::time::UNIX_EPOCH), "19700101T000000.000Z");
     }
 }

@@ -72,6 +72,7 @@ codes! {
     AccessKeyOk = "access-key-ok": "The key in use is active and recent, and no spare key is active.";
     AccessKeyUnused = "access-key-unused": "The user has another active access key that this mailer does not use (often the old key after a rotation).";
     AccessKeyOld = "access-key-old": "The access key is older than 90 days and should be rotated.";
+    RunInterrupted = "run-interrupted": "An earlier run was stopped half-way (a key created but not saved, or a temporary file left); this run completes or undoes it.";
     AccessKeyLimit = "access-key-limit": "The user already has two access keys (inactive ones count), so a new one cannot be created.";
     // Step 5: IAM user.
     IamUserRequested = "iam-user-requested": "A dedicated IAM user for sending was asked for (--new-user).";

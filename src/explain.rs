@@ -504,6 +504,15 @@ pub fn code_doc(code: Code) -> Option<Doc> {
             ],
             Some("After the rotation: {m_key} and {m_secret} (over SMTP, {m_user} and {m_password}) from the new key."),
         ),
+        Code::RunInterrupted => d(
+            "An earlier ses-doctor run was stopped half-way",
+            "Before it creates an access key, ses-doctor writes a journal beside the credentials file (never a secret in it), and removes it once the key is saved everywhere it should be. A journal still there means a run was killed in between: a key may exist in IAM that no file holds, or the new credentials may sit in a temporary file next to the credentials file.",
+            &[
+                "Run `ses-doctor diagnose` again with the same profiles: it keeps a key that was saved, saves a key left in a temporary file, and deletes a key saved nowhere (its secret is lost), after asking.",
+                "By hand: list the user's keys (`aws iam list-access-keys --user-name USER`) and delete the one no profile holds; then delete the journal.",
+            ],
+            None,
+        ),
         Code::AccessKeyLimit => d(
             "The user already has two access keys",
             "IAM allows two access keys per user, inactive ones included (\"Cannot exceed quota for AccessKeysPerUser: 2\"). A new key cannot be created until one is deleted; deactivating is not enough.",

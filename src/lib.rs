@@ -10,6 +10,8 @@ pub mod credentials;
 pub mod diagnose;
 pub mod exit;
 pub mod explain;
+pub mod failpoint;
+pub mod key_journal;
 pub mod printer;
 pub mod region_list;
 pub mod regions;

@@ -342,8 +342,9 @@ impl Report {
         self.steps.iter().flat_map(|s| s.findings.iter())
     }
 
-    /// The exit-code contract: 3 if a step could not finish, else 1 if an error remains, else 0.
-    /// Warnings are reported but do not fail the run.
+    /// The exit-code contract: 3 if a step could not finish, else 1 if an error remains or a fix
+    /// that was attempted failed (whatever the finding's severity: a failed rotation is not a
+    /// clean run), else 0. Warnings are reported but do not fail the run.
     pub fn exit_code(&self) -> ExitCode {
         if self
             .steps
@@ -351,10 +352,10 @@ impl Report {
             .any(|s| s.status == StepStatus::Incomplete)
         {
             ExitCode::Incomplete
-        } else if self
-            .findings()
-            .any(|f| f.severity == Severity::Error && !f.resolved)
-        {
+        } else if self.findings().any(|f| {
+            (f.severity == Severity::Error && !f.resolved)
+                || f.fixes.iter().any(|x| x.status == FixStatus::Failed)
+        }) {
             ExitCode::Problems
         } else {
             ExitCode::Clean

@@ -15,6 +15,7 @@ use crate::consent::{Consent, Decision};
 use crate::credentials::Environment;
 use crate::diagnose::identity::{self, Caller};
 use crate::exit::Failure;
+use crate::key_journal::{self, Entry as JournalEntry, Journal};
 use crate::report::{Finding, Fix, FixKind, FixStatus, Severity, Step, StepId};
 use crate::secret::{AccessKey, Secret};
 use crate::shared_files::SharedFiles;
@@ -254,6 +255,11 @@ pub struct Working {
     pub caller: Caller,
 }
 
+/// The key as working credentials, once STS accepts it.
+pub async fn prove(setup: &AwsSetup, key: &AccessKey) -> Option<Working> {
+    wait_until_accepted(setup, key).await.map(|(w, _)| w)
+}
+
 /// Polls STS until `key` is accepted: IAM takes seconds to spread a change (about 30 s at most).
 async fn wait_until_accepted(setup: &AwsSetup, key: &AccessKey) -> Option<(Working, Duration)> {
     let config = setup.sdk_config(key).await;
@@ -412,6 +418,32 @@ pub async fn create_key(
         return Ok(None);
     }
 
+    // The intent first: a run killed from here on leaves a journal the next run completes.
+    let journal = Journal::beside(&ctx.target.credentials_file, user);
+    let mut entry = JournalEntry {
+        version: 1,
+        user: user.to_owned(),
+        started: key_journal::now(),
+        keys_before: keys.iter().map(|k| k.id.clone()).collect(),
+        key_id: None,
+        profile: ctx.target.profile.clone(),
+        credentials_file: ctx.target.credentials_file.clone(),
+        credentials_out: ctx.target.credentials_out.clone(),
+        pid: std::process::id(),
+    };
+    if let Err(e) = journal.write(&entry) {
+        fix.status = FixStatus::Failed;
+        finding.note(
+            "fix failed",
+            format!(
+                "cannot record the key creation in {} ({e}); no key was created",
+                journal.path().display()
+            ),
+        );
+        finding.fixes.push(fix);
+        return Ok(None);
+    }
+    crate::failpoint::hit("before-create-key");
     let created = ctx
         .iam
         .iam()
@@ -437,18 +469,28 @@ pub async fn create_key(
             fix.status = FixStatus::Failed;
             finding.note("fix failed", format!("CreateAccessKey: {}", iam_error(&e)));
             finding.fixes.push(fix);
+            let _ = journal.clear();
             return Ok(None);
         }
     };
+    crate::failpoint::hit("after-create-key");
+    entry.key_id = Some(new_key.id.clone());
+    // Best effort: without the key ID the next run still finds the key by `keys_before`.
+    let _ = journal.write(&entry);
 
     ctx.reveal.mask(&new_key.secret);
     // Saved before anything else can fail.
     match save(ctx.target, &new_key, ctx.region) {
-        Ok(saved) => finding.note(
-            "new key",
-            format!("{} created for {user}, saved in {saved}", new_key.id),
-        ),
-        Err(e) => {
+        Ok(saved) => {
+            crate::failpoint::hit("after-save");
+            let _ = journal.clear();
+            crate::failpoint::hit("after-journal-cleared");
+            finding.note(
+                "new key",
+                format!("{} created for {user}, saved in {saved}", new_key.id),
+            )
+        }
+        Err(failure) => {
             // Unsaved, the key's secret is lost the moment this process ends: take it back.
             let deleted = ctx
                 .iam
@@ -459,12 +501,24 @@ pub async fn create_key(
                 .send()
                 .await;
             fix.status = FixStatus::Failed;
+            let files = match &failure.undone {
+                Ok(()) => "every file is as it was".to_owned(),
+                Err(e) => format!("the files could not all be put back: {e}"),
+            };
             let state = match deleted {
-                Ok(_) => format!("the new key {} could not be saved ({e}) and was deleted again; nothing changed", new_key.id),
+                Ok(_) => {
+                    let _ = journal.clear();
+                    format!(
+                        "the new key {} could not be saved ({}); it was deleted again and {files}",
+                        new_key.id, failure.why
+                    )
+                }
                 Err(d) => format!(
-                    "the new key {} could not be saved ({e}) and could not be deleted ({}): delete it in the IAM console",
+                    "the new key {} could not be saved ({}) and could not be deleted ({}): the next run deletes it (see {}); {files}",
                     new_key.id,
-                    iam_error(&d)
+                    failure.why,
+                    iam_error(&d),
+                    journal.path().display()
                 ),
             };
             finding.note("state", state);
@@ -539,9 +593,51 @@ fn describe_target(target: &SaveTarget) -> String {
     }
 }
 
-/// Writes the new key where the user asked. Returns a description of where it went.
-fn save(target: &SaveTarget, key: &AccessKey, region: &str) -> Result<String, String> {
+/// One change a save made, so that a failure later in the same save can take it back.
+enum Undo {
+    Restore {
+        path: PathBuf,
+        previous: Option<String>,
+    },
+    Remove(PathBuf),
+}
+
+/// Why a save failed, and whether everything it had written was put back.
+struct SaveFailure {
+    why: String,
+    /// `Ok` when every target is as it was before the save.
+    undone: Result<(), String>,
+}
+
+fn undo_all(undo: Vec<Undo>) -> Result<(), String> {
+    let mut failed = Vec::new();
+    for u in undo.into_iter().rev() {
+        let result = match &u {
+            Undo::Restore { path, previous } => aws_files::restore(path, previous.as_deref())
+                .map_err(|e| format!("cannot restore {}: {e}", path.display())),
+            Undo::Remove(path) => std::fs::remove_file(path)
+                .map_err(|e| format!("cannot remove {}: {e}", path.display())),
+        };
+        if let Err(e) = result {
+            failed.push(e);
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("; "))
+    }
+}
+
+/// Writes the new key into every target the user asked for, as one transaction: all targets
+/// hold the key, or every one of them is put back as it was. Returns where the key went.
+fn save(target: &SaveTarget, key: &AccessKey, region: &str) -> Result<String, SaveFailure> {
     let mut places = Vec::new();
+    let mut undo = Vec::new();
+    let fail = |why: String, undo: Vec<Undo>| SaveFailure {
+        why,
+        undone: undo_all(undo),
+    };
     if let Some(profile) = &target.profile {
         let file = &target.credentials_file;
         let updated = aws_files::update(file, Some(0o600), |text| {
@@ -565,38 +661,51 @@ fn save(target: &SaveTarget, key: &AccessKey, region: &str) -> Result<String, St
                 .fold(text, |t, k| {
                     aws_files::remove_property(&t, FileKind::Credentials, profile, k)
                 })
-        })
-        .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        });
+        let backup = match updated {
+            Err(e) => return Err(fail(format!("cannot write {}: {e}", file.display()), undo)),
+            Ok(Updated::Written { backup, previous }) => {
+                undo.push(Undo::Restore {
+                    path: file.clone(),
+                    previous,
+                });
+                backup
+                    .map(|b| format!("; the previous file is kept as {}", b.display()))
+                    .unwrap_or_default()
+            }
+            Ok(Updated::Unchanged) => String::new(),
+        };
         // Read back as the SDK reads the file: the key must be what the profile now resolves to.
-        let back = std::fs::read_to_string(aws_files::link_target(file).unwrap_or(file.clone()))
-            .map_err(|e| format!("cannot read {} back: {e}", file.display()))?;
-        let resolved =
-            aws_files::get_property(&back, FileKind::Credentials, profile, "aws_access_key_id");
+        let back = std::fs::read_to_string(aws_files::link_target(file).unwrap_or(file.clone()));
+        let resolved = back.as_deref().ok().and_then(|t| {
+            aws_files::get_property(t, FileKind::Credentials, profile, "aws_access_key_id")
+        });
         if resolved.as_deref() != Some(key.id.as_str()) {
-            return Err(format!(
-                "read back, profile '{profile}' in {} holds {} instead of the new key",
-                file.display(),
-                resolved.unwrap_or_else(|| "no key".into())
+            return Err(fail(
+                format!(
+                    "read back, profile '{profile}' in {} holds {} instead of the new key",
+                    file.display(),
+                    resolved.unwrap_or_else(|| "no key".into())
+                ),
+                undo,
             ));
         }
-        let backup = match updated {
-            Updated::Written { backup: Some(b) } => {
-                format!("; the previous file is kept as {}", b.display())
-            }
-            _ => String::new(),
-        };
         places.push(format!("profile '{profile}' in {}{backup}", file.display()));
     }
+    crate::failpoint::hit("after-save-profile");
     if let Some(out) = &target.credentials_out {
-        write_credentials_out(out, key, region)
-            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        if let Err(e) = write_credentials_out(out, key, region) {
+            return Err(fail(format!("cannot write {}: {e}", out.display()), undo));
+        }
+        undo.push(Undo::Remove(out.clone()));
         places.push(out.display().to_string());
     }
     Ok(places.join(" and "))
 }
 
 /// `--credentials-out`: a new file (never an existing one), mode 0600, in the credentials-file
-/// format, with the SMTP password for the region as a comment-free extra key.
+/// format, with the SMTP password for the region as a comment-free extra key. A write that fails
+/// half-way (a full disk) removes what it wrote: part of a secret is still a secret.
 fn write_credentials_out(
     path: &std::path::Path,
     key: &AccessKey,
@@ -612,15 +721,19 @@ fn write_credentials_out(
     }
     let mut file = options.open(path)?;
     let smtp = smtp_password::derive(&key.secret, region);
-    write!(
+    let written = write!(
         file,
         "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n# SES SMTP user name: the access key ID; SMTP password for {region}:\nses_smtp_password_{} = {}\n",
         key.id,
         key.secret.expose(),
         region.replace('-', "_"),
         smtp.expose()
-    )?;
-    file.sync_all()
+    )
+    .and_then(|_| file.sync_all());
+    if written.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    written
 }
 
 /// On a terminal, the person may see the new secret once (to paste it into the mailer), and the
@@ -933,6 +1046,261 @@ async fn retire(
     }
     finding.fixes.push(fix);
     Ok(finding)
+}
+
+/// What a previous, killed run left behind, and the clients to set it right with.
+pub struct Recovery<'a> {
+    /// IAM: the admin credentials, else the sending ones.
+    pub iam: &'a dyn Clients,
+    pub consent: &'a Consent,
+    pub credentials_file: &'a std::path::Path,
+    /// For the SMTP password of a `--credentials-out` file completed here.
+    pub region: &'a str,
+}
+
+/// What happened to one key a killed run created.
+enum Leftover {
+    /// The profile holds it: only `--credentials-out` may be missing.
+    Saved { key: AccessKey },
+    /// A temporary file of the interrupted write holds it with its secret.
+    InTemp { key: AccessKey },
+    /// Nowhere: its secret is gone, so the key can only be deleted.
+    Orphan { id: String },
+}
+
+/// The key and secret of `profile` in a credentials-file text, if it holds `key_id`.
+fn key_in(text: &str, profile: &str, key_id: &str) -> Option<AccessKey> {
+    let id = aws_files::get_property(text, FileKind::Credentials, profile, "aws_access_key_id")?;
+    let secret = aws_files::get_property(
+        text,
+        FileKind::Credentials,
+        profile,
+        "aws_secret_access_key",
+    )?;
+    (id == key_id).then(|| AccessKey {
+        id,
+        secret: Secret::new(secret),
+        session_token: None,
+    })
+}
+
+/// The pid a temporary file's name ends with (`credentials.ses-doctor.tmp1234`).
+fn temp_pid(path: &std::path::Path) -> Option<u32> {
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    name.rsplit_once(".ses-doctor.tmp")?.1.parse().ok()
+}
+
+/// Runs killed half-way left journals of the keys they were creating, or temporary copies of a
+/// file they were writing (a journal or file of a run still going is left alone). Each journal is
+/// completed, with consent: a key that was saved stays (and `--credentials-out` is written if it
+/// was missing), a key found in the run's temporary file is saved from it, a key found nowhere is
+/// deleted (its secret is gone). Leftover temporary files go. Returns one finding per leftover,
+/// with the profile and key saved from a temporary file, if any (the profile's credentials
+/// changed under the caller).
+pub async fn recover(
+    r: Recovery<'_>,
+) -> Result<Vec<(Finding, Option<(String, AccessKey)>)>, Failure> {
+    let mut out = Vec::new();
+    for journal in Journal::all_beside(r.credentials_file) {
+        match journal.read() {
+            Err(e) => out.push((
+                Finding::new(
+                    Code::RunInterrupted,
+                    Severity::Error,
+                    "A key journal of an earlier run cannot be read",
+                )
+                .explain(
+                    "ses-doctor records a key it is about to create in this journal, so that a \
+                     run stopped half-way can be completed. This one is damaged: check the user's \
+                     keys in IAM for one that no profile holds, then delete the journal.",
+                )
+                .evidence("journal", e),
+                None,
+            )),
+            Ok(Some(entry)) if !key_journal::running(entry.pid) => {
+                out.push(recover_key(&r, &journal, entry).await?);
+            }
+            // Gone since it was listed, or another run's work in progress.
+            Ok(_) => {}
+        }
+    }
+    let temps: Vec<std::path::PathBuf> = aws_files::leftover_temp_files(r.credentials_file)
+        .into_iter()
+        .filter(|t| !temp_pid(t).is_some_and(key_journal::running))
+        .collect();
+    if !temps.is_empty() {
+        let mut finding = Finding::new(
+            Code::RunInterrupted,
+            Severity::Warning,
+            "An earlier run was stopped while writing a file, and left a temporary copy",
+        )
+        .explain(
+            "Files are written to a temporary file, then renamed over the old one, so the file \
+             itself is whole. The temporary copy may hold secrets: it goes.",
+        );
+        for t in &temps {
+            finding = finding.evidence("temporary file", t.display().to_string());
+        }
+        let mut fix = Fix {
+            kind: FixKind::Automatic,
+            description: format!("Remove {} temporary file(s)", temps.len()),
+            command: None,
+            status: FixStatus::Proposed,
+        };
+        match r.consent.decide(&format!("{}?", fix.description))? {
+            Decision::Leave(status) => fix.status = status,
+            Decision::Apply => {
+                let failed: Vec<String> = temps
+                    .iter()
+                    .filter_map(|t| {
+                        std::fs::remove_file(t)
+                            .err()
+                            .map(|e| format!("cannot remove {}: {e}", t.display()))
+                    })
+                    .collect();
+                if failed.is_empty() {
+                    fix.status = FixStatus::Applied;
+                    finding.resolved = true;
+                } else {
+                    fix.status = FixStatus::Failed;
+                    finding.note("fix failed", failed.join("; "));
+                }
+            }
+        }
+        finding.fixes.push(fix);
+        out.push((finding, None));
+    }
+    Ok(out)
+}
+
+/// Completes one journal (see [`recover`]).
+async fn recover_key(
+    r: &Recovery<'_>,
+    journal: &Journal,
+    e: JournalEntry,
+) -> Result<(Finding, Option<(String, AccessKey)>), Failure> {
+    let mut finding = Finding::new(
+        Code::RunInterrupted,
+        Severity::Error,
+        format!(
+            "An earlier run was stopped while creating an access key for {}",
+            e.user
+        ),
+    )
+    .explain(
+        "A run stopped half-way (killed, or the machine went down) leaves a journal of the key \
+         it was creating. Completing the job puts the account and the files in a state that \
+         works: a key that was saved is kept, a key left in the run's temporary file is saved \
+         from it, and a key saved nowhere is deleted, since its secret is lost.",
+    )
+    .evidence("journal", journal.path().display().to_string())
+    .evidence("user", &e.user);
+    let keys = match list_keys(r.iam, &e.user).await {
+        Ok(keys) => keys,
+        Err(why) => {
+            finding = finding.evidence("cannot list the user's keys", why);
+            return Ok((finding, None));
+        }
+    };
+    let current = std::fs::read_to_string(r.credentials_file).unwrap_or_default();
+    // The run's own temporary file: the new credentials file it was about to rename into place.
+    let temp = aws_files::leftover_temp_files(r.credentials_file)
+        .into_iter()
+        .find(|t| temp_pid(t) == Some(e.pid));
+    let temp_text = temp.as_ref().and_then(|t| std::fs::read_to_string(t).ok());
+    let mut leftovers = Vec::new();
+    for k in keys.iter().filter(|k| {
+        !e.keys_before.contains(&k.id) && e.key_id.as_ref().is_none_or(|id| *id == k.id)
+    }) {
+        let profile = e.profile.as_deref();
+        let saved = profile.and_then(|p| key_in(&current, p, &k.id));
+        let in_temp = profile
+            .zip(temp_text.as_deref())
+            .and_then(|(p, t)| key_in(t, p, &k.id));
+        leftovers.push(match (saved, in_temp) {
+            (Some(key), _) => Leftover::Saved { key },
+            (None, Some(key)) => Leftover::InTemp { key },
+            (None, None) => Leftover::Orphan { id: k.id.clone() },
+        });
+    }
+    let mut plan: Vec<String> = leftovers
+        .iter()
+        .map(|l| match l {
+            Leftover::Saved { key } => format!("keep {} (it was saved)", key.id),
+            Leftover::InTemp { key } => {
+                format!("save {} from the temporary file it was left in", key.id)
+            }
+            Leftover::Orphan { id } => format!("delete {id} (saved nowhere: its secret is lost)"),
+        })
+        .collect();
+    if let Some(t) = &temp {
+        plan.push(format!("remove {}", t.display()));
+    }
+    if plan.is_empty() {
+        plan.push("nothing was created: remove the journal".into());
+    }
+    let mut fix = Fix {
+        kind: FixKind::Automatic,
+        description: format!("Complete the interrupted run: {}", plan.join("; ")),
+        command: None,
+        status: FixStatus::Proposed,
+    };
+    let mut changed = None;
+    match r.consent.decide(&format!("{}?", fix.description))? {
+        Decision::Leave(status) => fix.status = status,
+        Decision::Apply => {
+            let mut failures = Vec::new();
+            let target = SaveTarget {
+                credentials_file: r.credentials_file.to_path_buf(),
+                profile: e.profile.clone(),
+                // Written only if it is not there yet: it is always a new file.
+                credentials_out: e.credentials_out.clone().filter(|o| !o.exists()),
+            };
+            for l in &leftovers {
+                match l {
+                    Leftover::Saved { key } => {
+                        if let Some(out) = &target.credentials_out {
+                            if let Err(why) = write_credentials_out(out, key, r.region) {
+                                failures.push(format!("cannot write {}: {why}", out.display()));
+                            }
+                        }
+                    }
+                    Leftover::InTemp { key } => match save(&target, key, r.region) {
+                        Ok(_) => changed = target.profile.clone().map(|p| (p, key.clone())),
+                        Err(f) => failures.push(f.why),
+                    },
+                    Leftover::Orphan { id } => {
+                        let deleted = r
+                            .iam
+                            .iam()
+                            .delete_access_key()
+                            .user_name(&e.user)
+                            .access_key_id(id)
+                            .send()
+                            .await;
+                        if let Err(d) = deleted {
+                            failures.push(format!("cannot delete {id}: {}", iam_error(&d)));
+                        }
+                    }
+                }
+            }
+            if let Some(t) = &temp {
+                if let Err(why) = std::fs::remove_file(t) {
+                    failures.push(format!("cannot remove {}: {why}", t.display()));
+                }
+            }
+            if failures.is_empty() {
+                let _ = journal.clear();
+                fix.status = FixStatus::Applied;
+                finding.resolved = true;
+            } else {
+                fix.status = FixStatus::Failed;
+                finding.note("fix failed", failures.join("; "));
+            }
+        }
+    }
+    finding.fixes.push(fix);
+    Ok((finding, changed))
 }
 
 pub fn new_step() -> Step {

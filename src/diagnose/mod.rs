@@ -215,11 +215,46 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
     let mut key_step: Option<Step> = None;
     let mut user_step: Option<Step> = None;
 
+    // A run killed half-way through a key creation is completed before anything else touches
+    // keys: its orphan would hold a slot, and its saved key may be the mailer's now.
+    if let Some(user_iam) =
+        admin_clients.or(outcome.caller.is_some().then_some(&sending as &dyn Clients))
+    {
+        for (finding, saved) in access_key::recover(access_key::Recovery {
+            iam: user_iam,
+            consent: d.consent,
+            credentials_file: &target.credentials_file,
+            region: early_region,
+        })
+        .await?
+        {
+            let mut step = key_step.take().unwrap_or_else(access_key::new_step);
+            step.push(finding);
+            key_step = Some(step);
+            let mailer_profile = d.sending.source.profile().map(str::to_owned);
+            if let Some((profile, key)) = saved.filter(|(p, _)| Some(p) == mailer_profile.as_ref())
+            {
+                if let Some(w) = access_key::prove(d.setup, &key).await {
+                    for f in id_step
+                        .findings
+                        .iter_mut()
+                        .filter(|f| f.severity == Severity::Error)
+                    {
+                        f.resolved = true;
+                        f.note("after the fix", format!("profile '{profile}' now holds {}, saved by completing the interrupted run", key.id));
+                    }
+                    id_step.refresh();
+                    current.replace(w);
+                }
+            }
+        }
+    }
+
     // Step 4 early: repair the key step 1 found broken, when IAM says whose it is.
     if let Some(i) = open_error(&id_step) {
         let code = id_step.findings[i].code;
         let owner = outcome.key_owner.clone();
-        let mut step = access_key::new_step();
+        let mut step = key_step.take().unwrap_or_else(access_key::new_step);
         let working = match (code, admin_clients, owner) {
             (Code::AccessKeyInactive, Some(_), Some(user)) => {
                 progress.step_started(StepId::AccessKey);

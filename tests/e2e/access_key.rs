@@ -168,7 +168,7 @@ async fn lost_secret_gets_a_new_key_saved_and_proven() {
         "{} created for mailer, saved in profile 'mailer'",
         new.access_key_id
     )));
-    assert!(f.evidence("new key").contains("credentials.ses-doctor.bak"));
+    assert!(f.evidence("new key").contains("credentials.ses-doctor.2"));
     assert!(f
         .evidence("accepted")
         .starts_with("AWS accepts the new key"));
@@ -194,7 +194,7 @@ async fn lost_secret_gets_a_new_key_saved_and_proven() {
         );
     assert_eq!(after, expected);
     assert_eq!(
-        std::fs::read_to_string(home.aws_dir().join("credentials.ses-doctor.bak")).unwrap(),
+        std::fs::read_to_string(&home.backups("credentials")[0]).unwrap(),
         original
     );
     crate::cli::assert_private(&home.credentials_file());
@@ -330,7 +330,7 @@ async fn dry_run_creates_nothing() {
         std::fs::read_to_string(home.credentials_file()).unwrap(),
         original
     );
-    assert!(!home.aws_dir().join("credentials.ses-doctor.bak").exists());
+    assert!(home.backups("credentials").is_empty());
 }
 
 #[tokio::test]
@@ -505,7 +505,7 @@ async fn root_keys_are_replaced_by_a_new_iam_user() {
     );
     // The root keys are kept in the backup, not lost.
     assert_eq!(
-        std::fs::read_to_string(home.aws_dir().join("credentials.ses-doctor.bak")).unwrap(),
+        std::fs::read_to_string(&home.backups("credentials")[0]).unwrap(),
         original
     );
 

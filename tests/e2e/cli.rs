@@ -353,6 +353,25 @@ impl Home {
         })
     }
 
+    /// The backups ses-doctor kept of `name` (`credentials`, `config`) in `~/.aws`, oldest first:
+    /// `<name>.ses-doctor.<UTC time>.bak`.
+    pub fn backups(&self, name: &str) -> Vec<PathBuf> {
+        let prefix = format!("{name}.ses-doctor.");
+        let mut found: Vec<PathBuf> = std::fs::read_dir(self.aws_dir())
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        let n = p.file_name().unwrap().to_string_lossy();
+                        n.starts_with(&prefix) && n.ends_with(".bak")
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort();
+        found
+    }
+
     pub fn path(&self) -> &std::path::Path {
         self.dir.path()
     }
@@ -559,6 +578,11 @@ impl Running {
 
     pub fn wait(self) -> Output {
         self.finish(false)
+    }
+
+    /// Waits for a process that may have been killed by a signal (its code is then -9).
+    pub fn wait_or_killed(self) -> Output {
+        self.finish(true)
     }
 
     fn finish(mut self, killed: bool) -> Output {

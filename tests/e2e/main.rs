@@ -8,6 +8,7 @@ mod bad_input;
 mod cli;
 mod commands;
 mod contract;
+mod crash;
 mod emulator_smoke;
 mod explain;
 mod files;

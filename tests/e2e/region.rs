@@ -104,7 +104,9 @@ async fn identities_only_in_another_region_then_fixed_with_yes() {
         CONFIG.replace("region   =   us-east-1\n", "region   =   eu-west-1\n")
     );
     // The previous file is kept next to it.
-    let backup = home.aws_dir().join("config.ses-doctor.bak");
+    let backups = home.backups("config");
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    let backup = &backups[0];
     assert_eq!(std::fs::read_to_string(backup).unwrap(), CONFIG);
 
     // A second run is clean.
@@ -145,7 +147,7 @@ async fn dry_run_changes_nothing() {
     );
     assert_eq!(report.summary.fixes_applied, 0);
     assert_eq!(std::fs::read_to_string(home.config_file()).unwrap(), CONFIG);
-    assert!(!home.aws_dir().join("config.ses-doctor.bak").exists());
+    assert!(home.backups("config").is_empty());
     let attached = account
         .iam()
         .list_attached_user_policies()
