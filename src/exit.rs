@@ -70,13 +70,29 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next = Some(error);
     while let Some(e) = next {
-        let text = e.to_string();
+        let text = tidy(&e.to_string());
         if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
         next = e.source();
     }
     parts.join(": ")
+}
+
+/// The SDK shows an error its model does not name (an "unhandled error") with its metadata's
+/// `Debug`: `unhandled error (ForbiddenException): Error { code: "ForbiddenException", message:
+/// "No access", aws_request_id: ... }`. People get `ForbiddenException: No access`.
+fn tidy(text: &str) -> String {
+    let field = |name: &str| {
+        let start = text.find(&format!("{name}: \""))? + name.len() + 3;
+        let end = start + text[start..].find('"')?;
+        Some(&text[start..end])
+    };
+    match (text.contains("Error { "), field("code"), field("message")) {
+        (true, Some(code), Some(message)) => format!("{code}: {message}"),
+        (true, Some(code), None) => code.to_owned(),
+        _ => text.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -106,5 +122,16 @@ mod tests {
             ))),
         );
         assert_eq!(error_chain(&e), "dispatch failure: io error");
+    }
+
+    #[test]
+    fn unmodelled_errors_are_shown_without_debug_noise() {
+        assert_eq!(
+            tidy(
+                r#"unhandled error (ForbiddenException): Error { code: "ForbiddenException", message: "No access", aws_request_id: "1" }"#
+            ),
+            "ForbiddenException: No access"
+        );
+        assert_eq!(tidy("service error"), "service error");
     }
 }

@@ -75,22 +75,60 @@ pub fn check(input: &LocalInput<'_>) -> Step {
 }
 
 fn not_found(input: &LocalInput<'_>, reason: &str) -> Finding {
-    Finding::new(
-        Code::CredentialsNotFound,
-        Severity::Error,
-        "No AWS credentials were found",
-    )
-    .explain(
-        "Neither a profile, nor AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, nor any other source \
-         of the default chain supplied credentials. Give ses-doctor the key the mailer uses: \
-         --profile NAME, or --access-key-id with the secret on stdin.",
-    )
-    .evidence("looked in", &input.sending.detail)
-    .evidence("reason", reason)
-    .fix(
-        Fix::manual("Store the mailer's key in a profile")
-            .command("aws configure --profile mailer"),
-    )
+    let base = input.sending.chain.as_ref().map(|c| &c.base);
+    let finding = |title: String, why: &str| {
+        Finding::new(Code::CredentialsNotFound, Severity::Error, title)
+            .explain(why)
+            .evidence("looked in", &input.sending.detail)
+            .evidence("reason", reason)
+    };
+    match base {
+        // The profile is right; the login behind it is missing, expired or refused.
+        Some(Base::Sso { profile, session }) => {
+            let login = match session {
+                Some(s) => format!("aws sso login --sso-session {s}"),
+                None => format!("aws sso login --profile {profile}"),
+            };
+            let (title, why) = if reason.contains("ForbiddenException") {
+                (
+                    format!("IAM Identity Center refused profile '{profile}' the role it names"),
+                    "The SSO login is valid, but the SSO user is not assigned the role \
+                     (sso_role_name) in the account (sso_account_id): the portal answers \"No \
+                     access\". Check the account and role names, or have an administrator \
+                     assign them in IAM Identity Center.",
+                )
+            } else {
+                (
+                    format!("The SSO login behind profile '{profile}' is missing or has expired"),
+                    "Profiles that use IAM Identity Center (SSO) get their credentials with the \
+                     token `aws sso login` leaves in ~/.aws/sso/cache. There is none for this \
+                     session, it has expired, or the portal no longer accepts it. Log in again; \
+                     a mailer that runs unattended should not depend on an SSO login at all.",
+                )
+            };
+            finding(title, why)
+                .fix(Fix::manual("Log in to IAM Identity Center again").command(login))
+        }
+        Some(Base::CredentialProcess { profile }) => finding(
+            format!("credential_process of profile '{profile}' did not give credentials"),
+            "The profile's credentials come from the program named in credential_process, and \
+             it failed or printed something that is not credentials (JSON with Version 1, \
+             AccessKeyId and SecretAccessKey). Run the command by hand to see why.",
+        )
+        .fix(Fix::manual(
+            "Run the credential_process command by hand and fix what it says",
+        )),
+        _ => finding(
+            "No AWS credentials were found".into(),
+            "Neither a profile, nor AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, nor any other \
+             source of the default chain supplied credentials. Give ses-doctor the key the \
+             mailer uses: --profile NAME, or --access-key-id with the secret on stdin.",
+        )
+        .fix(
+            Fix::manual("Store the mailer's key in a profile")
+                .command("aws configure --profile mailer"),
+        ),
+    }
 }
 
 /// Findings about the key itself; empty when it is well formed.

@@ -376,6 +376,10 @@ fn sso_profile_without_a_login_says_so() {
     assert!(looked.contains("SSO session 'corp'"), "{looked}");
     let reason = f.evidence("reason");
     assert!(reason.to_lowercase().contains("token"), "{reason}");
+    assert_eq!(
+        f.fixes[0].command.as_deref(),
+        Some("aws sso login --sso-session corp")
+    );
 }
 
 /// A container credentials endpoint (ECS, EKS Pod Identity) on loopback: answers `requests`
@@ -763,8 +767,17 @@ async fn sso_session_profile_gets_the_role_through_the_sso_portal() {
         .secret(UNKNOWN)
         .run();
     let report = out.assert_code(1).report();
-    // Reported as no credentials at all; only the reason carries the portal's words.
+    // Named as the missing login it is, with the command that logs in again.
     let f = report.finding("credentials-not-found");
+    assert!(
+        f.title.contains("SSO login behind profile 'mailer'"),
+        "{}",
+        f.title
+    );
+    assert_eq!(
+        f.fixes[0].command.as_deref(),
+        Some("aws sso login --sso-session corp")
+    );
     assert!(
         f.evidence("looked in").contains("SSO session 'corp'"),
         "{}",
@@ -781,6 +794,25 @@ async fn sso_session_profile_gets_the_role_through_the_sso_portal() {
     let boto = home.botocore(account.endpoint(), &[], Some("mailer"));
     let refused = boto.credentials_error.as_deref().unwrap_or_default();
     assert!(refused.contains("UnauthorizedSSOTokenError"), "{refused}");
+    // A valid login without the role assigned: the portal says "No access", shown as such.
+    write_sso_token_cache(&home, start_url, TOKEN);
+    home.write_config(&config.replace("sso_role_name = Sender", "sso_role_name = Admin"));
+    let report = diagnose(&home, &account)
+        .args(["--profile", "mailer"])
+        .secret(TOKEN)
+        .run()
+        .assert_code(1)
+        .report();
+    let f = report.finding("credentials-not-found");
+    assert!(
+        f.title.contains("refused profile 'mailer' the role"),
+        "{}",
+        f.title
+    );
+    let reason = f.evidence("reason");
+    assert!(reason.contains("ForbiddenException: No access"), "{reason}");
+    assert!(!reason.contains("Error {"), "{reason}");
+    home.write_config(&config);
     // Reading is all it did.
     assert_eq!(std::fs::read_to_string(home.config_file()).unwrap(), config);
 }
