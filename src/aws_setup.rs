@@ -39,7 +39,7 @@ impl AwsSetup {
         timeout: Duration,
     ) -> Result<Self, Failure> {
         if let Some(url) = &endpoint_url {
-            validate_endpoint(url)?;
+            crate::validate::endpoint_url(url, "--endpoint-url")?;
         }
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(Provider::Rustls(CryptoMode::Ring))
@@ -98,18 +98,6 @@ impl AwsSetup {
             loader = loader.endpoint_url(url);
         }
         loader.load().await
-    }
-}
-
-fn validate_endpoint(url: &str) -> Result<(), Failure> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    match rest {
-        Some(host) if !host.is_empty() && !host.starts_with('/') && !host.contains(' ') => Ok(()),
-        _ => Err(Failure::usage(format!(
-            "--endpoint-url '{url}' is not an http:// or https:// URL with a host"
-        ))),
     }
 }
 
@@ -229,14 +217,6 @@ pub fn resolve_region(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn endpoint_validation() {
-        assert!(validate_endpoint("http://127.0.0.1:5000").is_ok());
-        assert!(validate_endpoint("https://email.eu-west-1.amazonaws.com").is_ok());
-        assert!(validate_endpoint("127.0.0.1:5000").is_err());
-        assert!(validate_endpoint("http://").is_err());
-    }
 
     #[test]
     fn region_precedence_and_invalid_flag() {

@@ -20,16 +20,16 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalOpts {
-    /// Profile with the sending credentials (the ones the mailer uses); default: AWS_PROFILE, then "default"
+    /// Profile with the sending credentials (the ones the mailer uses); default: AWS_PROFILE, then "default". A profile name is letters, digits and _-/.%@:+
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Profile with credentials allowed to inspect IAM and apply fixes; default: the sending credentials
+    /// Profile with credentials allowed to inspect IAM and apply fixes; default: the sending credentials. A profile name is letters, digits and _-/.%@:+
     #[arg(long, global = true, value_name = "NAME")]
     pub admin_profile: Option<String>,
     /// Region the mailer sends through; default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
-    /// Send every AWS request to this endpoint (an emulator or a proxy); AWS_ENDPOINT_URL also works
+    /// Send every AWS request to this endpoint (an emulator or a proxy): an http:// or https:// URL with a host and an optional port, without user:password@. AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> also work, and are checked the same way
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
     /// Report format
@@ -47,7 +47,7 @@ pub struct GlobalOpts {
     /// More detail on stderr (each step as it starts, the credentials source)
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Seconds each AWS call may take before it is reported as unreachable
+    /// Seconds each AWS call may take before it is reported as unreachable (1-300)
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub timeout: u64,
 }
@@ -95,13 +95,17 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct DiagnoseArgs {
     /// Test this access key ID instead of the profile's credentials; the secret is read from
-    /// SES_DOCTOR_SECRET_ACCESS_KEY, stdin, or a hidden prompt (never from the command line)
+    /// SES_DOCTOR_SECRET_ACCESS_KEY, stdin, or a hidden prompt (never from the command line). An
+    /// ID that is not AKIA or ASIA and 16 letters A-Z and digits 2-7 is refused, with the
+    /// character at fault named
     #[arg(long, value_name = "AKIA...")]
     pub access_key_id: Option<String>,
     /// Scan only these SES regions (comma-separated); default: every SES region
     #[arg(long, value_name = "REGION,...", value_delimiter = ',')]
     pub regions: Option<Vec<String>>,
-    /// The address the mailer sends from: checked against the verified identities
+    /// The address the mailer sends from, checked against the verified identities. A bare address
+    /// (name@example.com): a display name ("Shop <shop@example.com>") is refused, not parsed; ASCII
+    /// only, as SES takes it (an internationalised domain in its xn-- form)
     #[arg(long, value_name = "ADDRESS")]
     pub from: Option<String>,
     /// What to grant when the user may not send
@@ -110,7 +114,7 @@ pub struct DiagnoseArgs {
     /// Save a new access key into this profile of the credentials file; default: the profile in use
     #[arg(long, value_name = "NAME")]
     pub write_profile: Option<String>,
-    /// Also (or instead) save a new access key into this new file (mode 0600), with its SMTP password
+    /// Also (or instead) save a new access key into this new file (mode 0600), with its SMTP password; never an existing file, a link or a directory
     #[arg(long, value_name = "FILE")]
     pub credentials_out: Option<std::path::PathBuf>,
     /// Rotate the access key in use: create a new one, save it, prove it works
@@ -134,7 +138,8 @@ pub struct DiagnoseArgs {
     /// How the test email is sent: the SES API, or SMTP as a mailer does
     #[arg(long, value_enum, default_value_t = ViaArg::Api)]
     pub via: ViaArg,
-    /// Recipient of the test email (the default works in the sandbox and delivers nothing)
+    /// Recipient of the test email (the default works in the sandbox and delivers nothing). One
+    /// bare address, as for --from
     #[arg(
         long,
         value_name = "ADDRESS",
@@ -144,16 +149,16 @@ pub struct DiagnoseArgs {
     /// Do not send the test email
     #[arg(long)]
     pub no_send: bool,
-    /// SMTP port at SES's endpoint: 587, 25 or 2587 (STARTTLS), 465 or 2465 (TLS wrapper)
+    /// With --via smtp: the port at SES's endpoint, 587, 25 or 2587 (STARTTLS), 465 or 2465 (TLS wrapper); another server's port goes in --smtp-endpoint
     #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub smtp_port: Option<u16>,
-    /// Another SMTP server (a test server, a private relay) instead of SES's endpoint
+    /// With --via smtp: another SMTP server (a test server, a private relay) instead of SES's endpoint, any port; an IPv6 host in brackets, [::1]:2525
     #[arg(long, value_name = "HOST:PORT")]
     pub smtp_endpoint: Option<String>,
-    /// TLS mode at the SMTP server; default: from the port (465 and 2465 are TLS wrapper)
+    /// With --via smtp: the TLS mode at the SMTP server; default: from the port (465 and 2465 are TLS wrapper)
     #[arg(long, value_enum)]
     pub smtp_tls: Option<SmtpTlsArg>,
-    /// A PEM certificate of a CA to trust for the SMTP server, besides the system's
+    /// With --via smtp: a file with the PEM certificate (-----BEGIN CERTIFICATE-----) of a CA to trust for the SMTP server, besides the system's
     #[arg(long, value_name = "FILE")]
     pub smtp_ca_file: Option<std::path::PathBuf>,
     /// The mailer's SMTP user name; its password is read from SES_DOCTOR_SMTP_PASSWORD, stdin or a hidden prompt

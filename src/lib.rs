@@ -24,3 +24,4 @@ pub mod shared_files;
 pub mod smtp_client;
 pub mod smtp_password;
 pub mod terminal;
+pub mod validate;

@@ -15,7 +15,7 @@ use crate::printer::Printer;
 use crate::secret::AccessKey;
 use crate::shared_files::SharedFiles;
 use crate::smtp_client::TlsMode;
-use crate::{regions, secret_input, smtp_password};
+use crate::{regions, secret_input, smtp_password, validate};
 use clap::{CommandFactory, Parser};
 use std::time::Duration;
 
@@ -29,6 +29,7 @@ pub fn main() -> std::process::ExitCode {
         }
     };
     let printer = Printer::new(&cli.global);
+    endpoint_environment(cli.global.endpoint_url.as_deref());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -61,6 +62,26 @@ pub fn main() -> std::process::ExitCode {
         },
     };
     std::process::ExitCode::from(code.code() as u8)
+}
+
+/// The SDK's own credential providers (role assumption, SSO, web identity) build their clients
+/// from the process environment, not from ses-doctor's configuration. So `--endpoint-url`, which
+/// promises every request, is put there (over any per-service variable), and an empty
+/// `AWS_ENDPOINT_URL*` is removed: ses-doctor, like the AWS CLI, reads it as unset, while the SDK
+/// would take it for a URL and panic. Done before the runtime starts any thread.
+fn endpoint_environment(flag: Option<&str>) {
+    for (key, value) in std::env::vars_os() {
+        let name = key.to_string_lossy();
+        let endpoint_var = name.starts_with("AWS_ENDPOINT_URL");
+        if (endpoint_var && (value.is_empty() || flag.is_some()))
+            || (flag.is_some() && name == "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        {
+            std::env::remove_var(&key);
+        }
+    }
+    if let Some(url) = flag {
+        std::env::set_var("AWS_ENDPOINT_URL", url);
+    }
 }
 
 /// Ctrl-C, wherever the run is: in a prompt (which blocks its thread: the handler runs on the
@@ -125,9 +146,10 @@ async fn execute(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
 async fn diagnose(cli: &Cli, args: &DiagnoseArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let access_key_id = args.access_key_id.as_deref();
     let g = &cli.global;
-    if let Some(name) = &args.write_profile {
-        check_profile_name(name, "--write-profile")?;
-    }
+    // Every argument is checked before anything happens (no credentials resolved, no secret
+    // read, no AWS call, nothing written).
+    check_profile_flags(g)?;
+    check_diagnose_args(args)?;
     let c = Configured::load(g).await?;
     let Configured {
         env,
@@ -166,17 +188,6 @@ async fn diagnose(cli: &Cli, args: &DiagnoseArgs, printer: &Printer) -> anyhow::
     printer.debug(&format!("sending credentials: {}", sending.detail));
 
     let scan_regions = regions_to_scan(args.regions.as_deref(), c.region.valid())?;
-    if let Some(from) = &args.from {
-        if !from.contains('@') || from.starts_with('@') || from.ends_with('@') {
-            return Err(Failure::usage(format!("--from '{from}' is not an email address")).into());
-        }
-    }
-    if let Some(out) = &args.credentials_out {
-        check_new_file(out)?;
-    }
-    if let Some(name) = &args.user_name {
-        check_user_name(name)?;
-    }
     let email = test_email_options(args, access_key_id.is_some())?;
     let consent = Consent::new(
         Mode::detect(g.yes, g.dry_run),
@@ -231,6 +242,7 @@ struct Configured {
 
 impl Configured {
     async fn load(g: &crate::cli::GlobalOpts) -> Result<Configured, Failure> {
+        check_endpoints(g)?;
         let env = Environment::capture();
         let files = SharedFiles::read(&env)?;
         let profiles = files.profiles(g.profile.as_deref()).await?;
@@ -267,6 +279,7 @@ impl Configured {
 async fn regions_cmd(cli: &Cli, check: bool, printer: &Printer) -> anyhow::Result<ExitCode> {
     let scan = if check {
         let g = &cli.global;
+        check_profile_flags(g)?;
         let c = Configured::load(g).await?;
         let resolver = c.resolver();
         // The admin credentials when given: a send-only user may not list identities.
@@ -297,40 +310,14 @@ async fn regions_cmd(cli: &Cli, check: bool, printer: &Printer) -> anyhow::Resul
     Ok(ExitCode::Clean)
 }
 
-/// The test email's options, with the SMTP password read as a secret (never from argv).
+/// The test email's options, with the SMTP password read as a secret (never from argv). The
+/// arguments were checked by [`check_diagnose_args`].
 fn test_email_options(args: &DiagnoseArgs, stdin_taken: bool) -> Result<TestEmailOptions, Failure> {
-    if !args.to.contains('@') {
-        return Err(Failure::usage(format!(
-            "--to '{}' is not an email address",
-            args.to
-        )));
-    }
-    let endpoint = match &args.smtp_endpoint {
-        None => None,
-        Some(text) => {
-            let (host, port) = text
-                .rsplit_once(':')
-                .and_then(|(h, p)| {
-                    Some((
-                        h.trim_matches(['[', ']']).to_owned(),
-                        p.parse::<u16>().ok()?,
-                    ))
-                })
-                .filter(|(h, p)| !h.is_empty() && *p > 0)
-                .ok_or_else(|| {
-                    Failure::usage(format!("--smtp-endpoint '{text}' is not HOST:PORT"))
-                })?;
-            Some((host, port))
-        }
-    };
-    if let Some(ca) = &args.smtp_ca_file {
-        if !ca.is_file() {
-            return Err(Failure::usage(format!(
-                "--smtp-ca-file {}: no such file",
-                ca.display()
-            )));
-        }
-    }
+    let endpoint = args
+        .smtp_endpoint
+        .as_deref()
+        .map(validate::smtp_endpoint)
+        .transpose()?;
     let via_smtp = args.via == ViaArg::Smtp;
     let password = match (&args.smtp_username, via_smtp) {
         (Some(_), false) => {
@@ -373,47 +360,90 @@ fn test_email_options(args: &DiagnoseArgs, stdin_taken: bool) -> Result<TestEmai
     })
 }
 
-/// `--credentials-out` must be a new file in an existing directory: an existing file is never
-/// overwritten, and a key is never created with nowhere to go.
-fn check_new_file(path: &std::path::Path) -> Result<(), Failure> {
-    if path.exists() {
-        return Err(Failure::usage(format!(
-            "--credentials-out {}: the file exists; ses-doctor never overwrites it",
-            path.display()
-        )));
+/// `diagnose`'s arguments, each checked on its own and against the others (see
+/// `validate.rs` for what each refuses). Nothing is read or asked for here but the CA file.
+fn check_diagnose_args(args: &DiagnoseArgs) -> Result<(), Failure> {
+    if let Some(id) = &args.access_key_id {
+        validate::access_key_id(id)?;
     }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    if !dir.is_dir() {
-        return Err(Failure::usage(format!(
-            "--credentials-out {}: the directory {} does not exist",
-            path.display(),
-            dir.display()
-        )));
+    if let Some(list) = &args.regions {
+        validate::regions(list)?;
+        regions_to_scan(Some(list), None)?;
+    }
+    if let Some(from) = &args.from {
+        validate::email_address(from, "--from")?;
+    }
+    validate::email_address(&args.to, "--to")?;
+    if let Some(name) = &args.write_profile {
+        validate::profile_name(name, "--write-profile")?;
+    }
+    if let Some(out) = &args.credentials_out {
+        validate::new_file(out)?;
+    }
+    if let Some(name) = &args.user_name {
+        validate::user_name(name)?;
+    }
+    check_smtp_args(args)
+}
+
+/// The `--smtp-*` options: for `--via smtp` only, and each a value SES (or the server named by
+/// `--smtp-endpoint`) can take.
+fn check_smtp_args(args: &DiagnoseArgs) -> Result<(), Failure> {
+    if args.via != ViaArg::Smtp {
+        let given = [
+            ("--smtp-username", args.smtp_username.is_some()),
+            ("--smtp-port", args.smtp_port.is_some()),
+            ("--smtp-endpoint", args.smtp_endpoint.is_some()),
+            ("--smtp-tls", args.smtp_tls.is_some()),
+            ("--smtp-ca-file", args.smtp_ca_file.is_some()),
+        ];
+        if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
+            return Err(Failure::usage(format!(
+                "{flag} is for --via smtp (without it the test email goes through the SES API)"
+            )));
+        }
+        return Ok(());
+    }
+    // The SMTP password would be read from stdin, which already carries the pasted secret.
+    let smtp_password_set = std::env::var("SES_DOCTOR_SMTP_PASSWORD").is_ok_and(|v| !v.is_empty());
+    if args.smtp_username.is_some() && args.access_key_id.is_some() && !smtp_password_set {
+        return Err(Failure::usage(
+            "stdin carries the secret of --access-key-id: give the SMTP password in SES_DOCTOR_SMTP_PASSWORD",
+        ));
+    }
+    let endpoint = args
+        .smtp_endpoint
+        .as_deref()
+        .map(validate::smtp_endpoint)
+        .transpose()?;
+    if let Some(port) = args.smtp_port {
+        validate::smtp_port(port, endpoint.as_ref())?;
+    }
+    if let Some(ca) = &args.smtp_ca_file {
+        validate::ca_file(ca)?;
     }
     Ok(())
 }
 
-/// A profile name the SDKs accept (letters, digits and `_-/.%@:+`): anything else could break
-/// the section header it is written into, or inject lines into the file.
-fn check_profile_name(name: &str, flag: &str) -> Result<(), Failure> {
-    let ok = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c));
-    if ok {
-        return Ok(());
+/// `--profile` and `--admin-profile`: names the SDK can find a profile by.
+fn check_profile_flags(g: &crate::cli::GlobalOpts) -> Result<(), Failure> {
+    if let Some(name) = &g.profile {
+        validate::profile_name(name, "--profile")?;
     }
-    Err(Failure::usage(format!(
-        "{flag} {name:?} is not a profile name the AWS SDKs accept: use letters, digits and _-/.%@:+ only"
-    )))
+    if let Some(name) = &g.admin_profile {
+        validate::profile_name(name, "--admin-profile")?;
+    }
+    Ok(())
 }
 
-fn check_user_name(name: &str) -> Result<(), Failure> {
-    crate::diagnose::iam_user::validate_name(name)
-        .map_err(|e| Failure::usage(format!("--user-name {e}")))
+/// `--endpoint-url`, and the `AWS_ENDPOINT_URL*` variables the SDK would read: checked before
+/// the SDK sees them, so a bad one is named instead of surfacing as an SDK error.
+fn check_endpoints(g: &crate::cli::GlobalOpts) -> Result<(), Failure> {
+    match &g.endpoint_url {
+        // The flag wins over the variables (they are then not used).
+        Some(url) => validate::endpoint_url(url, "--endpoint-url"),
+        None => validate::endpoint_variables(),
+    }
 }
 
 async fn smtp_password_cmd(
@@ -421,6 +451,7 @@ async fn smtp_password_cmd(
     args: &SmtpPasswordArgs,
     printer: &Printer,
 ) -> anyhow::Result<ExitCode> {
+    check_profile_flags(&cli.global)?;
     let env = Environment::capture();
     let profiles = SharedFiles::read(&env)?
         .profiles(cli.global.profile.as_deref())

@@ -95,6 +95,13 @@ async fn role_profile_is_assumed_and_diagnosed_as_the_role() {
             .contains("temporary ones of role Sender"));
         assert_eq!(report.step(StepId::TestEmail).status, StepStatus::Passed);
     }
+    // With the endpoint given only by --endpoint-url, the role is assumed there too.
+    diagnose(&home, &account)
+        .env("AWS_ENDPOINT_URL", "")
+        .args(["--profile", "mailer", "--endpoint-url", account.endpoint()])
+        .secret(&base.secret_access_key)
+        .run()
+        .assert_code(0);
     // The raw JSON carries how the credentials were obtained.
     let out = diagnose(&home, &account)
         .args(["--profile", "mailer"])
@@ -758,6 +765,16 @@ async fn sso_session_profile_gets_the_role_through_the_sso_portal() {
         .expect("botocore credentials");
     assert_eq!(creds.method, "sso");
     assert!(creds.access_key_id.starts_with("ASIA"));
+
+    // `--endpoint-url` reaches the SDK's own SSO provider too, and an empty AWS_ENDPOINT_URL
+    // (set but blank, as a CI template leaves it) is unset, not a URL the SDK panics on.
+    let out = diagnose(&home, &account)
+        .env("AWS_ENDPOINT_URL", "")
+        .args(["--profile", "mailer", "--endpoint-url", account.endpoint()])
+        .secret(TOKEN)
+        .run();
+    out.assert_code(0);
+    assert!(!out.stderr.contains("panicked"), "{}", out.both());
 
     // A token the SSO portal does not know (signed out, or from another Identity Center).
     write_sso_token_cache(&home, start_url, UNKNOWN);
