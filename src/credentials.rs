@@ -31,6 +31,16 @@ impl std::fmt::Debug for Environment {
     }
 }
 
+/// The variables hold raw secrets (`AWS_SECRET_ACCESS_KEY`): wiped when dropped.
+impl Drop for Environment {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        for value in self.vars.values_mut() {
+            value.zeroize();
+        }
+    }
+}
+
 impl Environment {
     pub fn capture() -> Self {
         let vars = std::env::vars_os()

@@ -138,6 +138,18 @@ pub fn now() -> u64 {
         .unwrap_or_default()
 }
 
+/// Whether another ses-doctor process with this pid is running now (its journal and temporary
+/// files are work in progress, not leftovers).
+pub fn running(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return false;
+    }
+    match fs::read_to_string(format!("/proc/{pid}/comm")) {
+        Ok(comm) => comm.trim_end().starts_with("ses-doctor"),
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,17 +186,5 @@ mod tests {
         assert_eq!(journal.read(), Ok(None));
         fs::write(journal.path(), "{").unwrap();
         assert!(journal.read().is_err());
-    }
-}
-
-/// Whether another ses-doctor process with this pid is running now (its journal and temporary
-/// files are work in progress, not leftovers).
-pub fn running(pid: u32) -> bool {
-    if pid == std::process::id() {
-        return false;
-    }
-    match fs::read_to_string(format!("/proc/{pid}/comm")) {
-        Ok(comm) => comm.trim_end().starts_with("ses-doctor"),
-        Err(_) => false,
     }
 }

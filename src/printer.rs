@@ -142,8 +142,9 @@ impl Printer {
         }
     }
 
-    /// Under GitHub Actions, tells the runner to hide `secret` from the log from now on.
-    pub fn mask(&self, secret: &Secret) {
+    /// Under GitHub Actions, tells the runner to hide `secret` from the log from now on: only
+    /// right before the secret is printed, since the mask command itself is a log line.
+    fn mask(&self, secret: &Secret) {
         if self.github_actions {
             eprintln!("::add-mask::{}", secret.expose());
         }
@@ -183,10 +184,6 @@ impl Printer {
 impl crate::diagnose::access_key::Reveal for Printer {
     fn can_reveal(&self) -> bool {
         self.format == OutputFormat::Human
-    }
-
-    fn mask(&self, secret: &Secret) {
-        Printer::mask(self, secret);
     }
 
     /// Only ever called on a terminal, after the person asked: to stderr, so a report piped to a

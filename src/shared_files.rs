@@ -22,6 +22,16 @@ pub struct SharedFile {
     pub text: Option<String>,
 }
 
+/// A credentials file's text holds every secret in it: wiped when dropped.
+impl Drop for SharedFile {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        if let Some(text) = &mut self.text {
+            text.zeroize();
+        }
+    }
+}
+
 impl SharedFile {
     pub fn text(&self) -> &str {
         self.text.as_deref().unwrap_or("")

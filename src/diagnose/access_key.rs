@@ -172,8 +172,6 @@ impl SaveTarget {
 pub trait Reveal: Sync {
     /// False for machine output (`--output json`): secrets are then only saved, never shown.
     fn can_reveal(&self) -> bool;
-    /// Under GitHub Actions: hide `secret` from the log before anything could print it.
-    fn mask(&self, secret: &Secret);
     fn reveal(&self, label: &str, secret: &Secret);
 }
 
@@ -478,7 +476,6 @@ pub async fn create_key(
     // Best effort: without the key ID the next run still finds the key by `keys_before`.
     let _ = journal.write(&entry);
 
-    ctx.reveal.mask(&new_key.secret);
     // Saved before anything else can fail.
     match save(ctx.target, &new_key, ctx.region) {
         Ok(saved) => {
@@ -1345,7 +1342,6 @@ mod tests {
         fn can_reveal(&self) -> bool {
             self.allowed
         }
-        fn mask(&self, _: &Secret) {}
         fn reveal(&self, label: &str, secret: &Secret) {
             self.shown
                 .lock()

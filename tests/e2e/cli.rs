@@ -397,6 +397,7 @@ impl Home {
             stdin: None,
             secrets: Vec::new(),
             deadline: std::time::Duration::from_secs(120),
+            home: Some(self.dir.path().to_path_buf()),
         }
     }
 
@@ -469,11 +470,19 @@ where
 }
 
 /// A `ses-doctor` invocation, with the secrets it must never print.
+///
+/// Every run is checked for the secrets of the world (see [`SecretWatch`]): the keys, tokens and
+/// SMTP passwords the harness made, the ones the test passed or named, and every secret in the
+/// home's files before and after the run (so a new key ses-doctor created and saved is watched
+/// too). None may appear in stdout or stderr (the JSON report, `-v` output and a panic message
+/// included), nor in any file the run wrote other than the credentials file, the backups and
+/// `--credentials-out`.
 pub struct SesDoctor {
     cmd: Command,
     stdin: Option<String>,
     secrets: Vec<String>,
     deadline: std::time::Duration,
+    home: Option<PathBuf>,
 }
 
 impl SesDoctor {
@@ -546,6 +555,7 @@ impl SesDoctor {
             let mut buf = Vec::new();
             std::io::Read::read_to_end(&mut stderr, &mut buf).map(|_| buf)
         });
+        let watch = SecretWatch::before(&self);
         Running {
             child,
             out_reader,
@@ -553,6 +563,165 @@ impl SesDoctor {
             secrets: self.secrets,
             deadline: self.deadline,
             started: std::time::Instant::now(),
+            watch,
+        }
+    }
+}
+
+/// The secret check of every run (see [`SesDoctor`]).
+struct SecretWatch {
+    home: Option<PathBuf>,
+    /// Every file of the home before the run, with its bytes.
+    before: Vec<(PathBuf, Vec<u8>)>,
+    /// Secrets named by the test, in the environment or on stdin.
+    given: Vec<String>,
+    /// Files the run may write secrets into.
+    allowed: Vec<PathBuf>,
+}
+
+/// Values that are secrets in a file's text: `*secret*`, `*token*`, `*password*` keys of
+/// INI-style lines and of JSON objects (credential_process output, the SSO token cache).
+fn secrets_in(text: &str) -> Vec<String> {
+    let secret_key = |k: &str| is_secret_name(k.trim());
+    let mut found = Vec::new();
+    for line in text.lines() {
+        if let Some((k, v)) = line.split_once('=') {
+            if secret_key(k) {
+                let v = v.trim();
+                found.push(v.to_owned());
+                if let Some((before, _)) = v.split_once(" #") {
+                    found.push(before.trim().to_owned());
+                }
+            }
+        }
+    }
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text) {
+        for (k, v) in map {
+            if let (true, Some(s)) = (secret_key(&k), v.as_str()) {
+                found.push(s.to_owned());
+            }
+        }
+    }
+    // Short values are placeholders, not secrets (and would match anywhere).
+    found.retain(|s| s.len() >= 12);
+    found
+}
+
+/// `aws_secret_access_key`, `AWS_SESSION_TOKEN`, `SES_DOCTOR_SMTP_PASSWORD`, `accessToken`; not
+/// `web_identity_token_file` (a path).
+fn is_secret_name(name: &str) -> bool {
+    let k = name.to_ascii_lowercase();
+    (k.contains("secret") || k.contains("token") || k.contains("password"))
+        && !k.ends_with("file")
+        && !k.ends_with("uri")
+        && !k.ends_with("url")
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        match e.file_type() {
+            Ok(t) if t.is_dir() => out.extend(files_under(&path)),
+            Ok(t) if t.is_file() => {
+                if let Ok(bytes) = std::fs::read(&path) {
+                    out.push((path, bytes));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+impl SecretWatch {
+    fn before(cmd: &SesDoctor) -> SecretWatch {
+        let mut given = cmd.secrets.clone();
+        let mut allowed = Vec::new();
+        for (k, v) in cmd.cmd.get_envs() {
+            let (k, Some(v)) = (k.to_string_lossy().to_ascii_uppercase(), v) else {
+                continue;
+            };
+            let v = v.to_string_lossy().into_owned();
+            if is_secret_name(&k) {
+                given.push(v);
+            } else if k == "AWS_SHARED_CREDENTIALS_FILE" {
+                allowed.push(PathBuf::from(v));
+            }
+        }
+        let args: Vec<String> = cmd
+            .cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        if let Some(text) = &cmd.stdin {
+            // `explain` reads error text (echoed back, masked where it holds a secret); the other
+            // commands read secrets, a line each.
+            if args.first().is_some_and(|a| a == "explain") {
+                given.extend(secrets_in(text));
+            } else {
+                given.extend(text.lines().map(str::trim).map(str::to_owned));
+            }
+        }
+        for pair in args.windows(2) {
+            if pair[0] == "--credentials-out" {
+                allowed.push(PathBuf::from(&pair[1]));
+            }
+        }
+        given.retain(|s| s.len() >= 12);
+        let home = cmd.home.clone();
+        SecretWatch {
+            before: home.as_deref().map(files_under).unwrap_or_default(),
+            home,
+            given,
+            allowed,
+        }
+    }
+
+    fn check(&self, output: &Output, killed: bool) {
+        let after = self.home.as_deref().map(files_under).unwrap_or_default();
+        let mut secrets = self.given.clone();
+        secrets.extend(crate::support::world_secrets());
+        for (_, bytes) in self.before.iter().chain(&after) {
+            secrets.extend(secrets_in(&String::from_utf8_lossy(bytes)));
+        }
+        secrets.sort();
+        secrets.dedup();
+        for s in &secrets {
+            output.assert_no_secret(s);
+        }
+        let allowed: Vec<PathBuf> = self
+            .allowed
+            .iter()
+            .map(|p| std::fs::canonicalize(p).unwrap_or(p.clone()))
+            .collect();
+        for (path, bytes) in &after {
+            let before = self.before.iter().find(|(p, _)| p == path).map(|(_, b)| b);
+            if before == Some(bytes) {
+                continue;
+            }
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            let real = std::fs::canonicalize(path).unwrap_or(path.clone());
+            if allowed.contains(&real)
+                || (name.contains(".ses-doctor.") && name.ends_with(".bak"))
+                || (killed && name.contains(".ses-doctor.tmp"))
+            {
+                continue;
+            }
+            let had = before
+                .map(|b| secrets_in(&String::from_utf8_lossy(b)))
+                .unwrap_or_default();
+            let text = String::from_utf8_lossy(bytes);
+            for s in secrets.iter().filter(|s| !had.contains(s)) {
+                assert!(
+                    !text.contains(&s[..s.len().min(16)]),
+                    "the run wrote a secret into {}",
+                    path.display()
+                );
+            }
         }
     }
 }
@@ -567,6 +736,7 @@ pub struct Running {
     secrets: Vec<String>,
     deadline: std::time::Duration,
     started: std::time::Instant,
+    watch: SecretWatch,
 }
 
 impl Running {
@@ -613,6 +783,7 @@ impl Running {
         for secret in &self.secrets {
             output.assert_no_secret(secret);
         }
+        self.watch.check(&output, killed);
         output
     }
 }

@@ -40,6 +40,18 @@ const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 const TARGET_TMPDIR: &str = env!("CARGO_TARGET_TMPDIR");
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Every secret the harness made or computed (secret keys, session tokens, SMTP passwords): the
+/// secret check of every ses-doctor run (tests/e2e/cli.rs) looks for all of them.
+static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+pub fn register_secret(secret: &str) {
+    SECRETS.lock().unwrap().push(secret.to_owned());
+}
+
+pub fn world_secrets() -> Vec<String> {
+    SECRETS.lock().unwrap().clone()
+}
+
 /// Region the harness uses for IAM and STS (IAM is global; AWS signs it for us-east-1).
 pub const HOME_REGION: &str = "us-east-1";
 
@@ -134,15 +146,16 @@ impl Emulator {
     pub fn new_account(&self) -> Account {
         let (status, body) = self.control("POST", "/_ses_doctor/accounts", &json!({}));
         assert_eq!(status, 200, "create account: {body}");
-        let keys = |v: &Value| Keys {
-            access_key_id: v["access_key_id"]
-                .as_str()
-                .expect("access_key_id")
-                .to_string(),
-            secret_access_key: v["secret_access_key"]
-                .as_str()
-                .expect("secret_access_key")
-                .to_string(),
+        let keys = |v: &Value| {
+            let secret = v["secret_access_key"].as_str().expect("secret_access_key");
+            register_secret(secret);
+            Keys {
+                access_key_id: v["access_key_id"]
+                    .as_str()
+                    .expect("access_key_id")
+                    .to_string(),
+                secret_access_key: secret.to_string(),
+            }
         };
         Account {
             id: body["account_id"].as_str().expect("account_id").to_string(),
@@ -592,6 +605,7 @@ impl Account {
             .await
             .unwrap_or_else(|e| panic!("CreateAccessKey {user}: {}", show(&e)));
         let key = out.access_key().expect("AccessKey");
+        register_secret(key.secret_access_key());
         Keys {
             access_key_id: key.access_key_id().to_string(),
             secret_access_key: key.secret_access_key().to_string(),
@@ -700,6 +714,8 @@ impl Account {
             .await
             .unwrap_or_else(|e| panic!("AssumeRole {role_arn}: {}", show(&e)));
         let c = out.credentials().expect("Credentials");
+        register_secret(c.secret_access_key());
+        register_secret(c.session_token());
         (
             Keys {
                 access_key_id: c.access_key_id().to_string(),
