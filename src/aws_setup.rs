@@ -68,7 +68,8 @@ impl AwsSetup {
         TimeoutConfig::builder()
             .connect_timeout(self.timeout.min(Duration::from_secs(5)))
             .operation_attempt_timeout(self.timeout)
-            .operation_timeout(self.timeout * 2)
+            // The whole call, retries included, within --timeout: what the help promises.
+            .operation_timeout(self.timeout)
             .build()
     }
 
@@ -107,6 +108,10 @@ pub trait Clients: Sync {
     fn sts(&self, region: &str) -> aws_sdk_sts::Client;
     fn iam(&self) -> aws_sdk_iam::Client;
     fn sesv2(&self, region: &str) -> aws_sdk_sesv2::Client;
+    /// The bound of one call, retries included (for saying "no answer within N s").
+    fn timeout(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 impl Clients for SdkConfig {
@@ -118,6 +123,9 @@ impl Clients for SdkConfig {
     }
     fn sesv2(&self, region: &str) -> aws_sdk_sesv2::Client {
         sesv2(self, region)
+    }
+    fn timeout(&self) -> Option<std::time::Duration> {
+        self.timeout_config().and_then(|t| t.operation_timeout())
     }
 }
 

@@ -31,6 +31,7 @@ codes! {
     // Any step. A check that could not be made.
     EndpointUnreachable = "endpoint-unreachable": "An AWS endpoint could not be reached or did not answer in time, so the check could not finish.";
     AwsCallFailed = "aws-call-failed": "An AWS call failed with an error ses-doctor does not classify; the raw error is shown.";
+    AwsUnavailable = "aws-unavailable": "AWS answered with throttling or a server error (429, 5xx) even after a retry, so the check could not finish; nothing is concluded about the credentials.";
     InsufficientAccess = "insufficient-access": "The credentials may not make a check (IAM or SES refused it); run with --admin-profile to complete it.";
     // Step 0: local checks.
     CredentialsNotFound = "credentials-not-found": "No AWS credentials were found where the mailer would look for them.";
@@ -84,6 +85,7 @@ codes! {
     SmtpAuthFailed = "smtp-auth-failed": "The SMTP server rejected the credentials (535) for a reason not visible offline.";
     // Step 6: test email.
     TestEmailSent = "test-email-sent": "SES accepted the test email.";
+    TestEmailUnconfirmed = "test-email-unconfirmed": "The test email was handed to SES, but its answer was lost (the connection broke): whether it was sent is unknown.";
     TestEmailRejected = "test-email-rejected": "SES rejected the test email.";
 }
 

@@ -189,6 +189,15 @@ pub fn code_doc(code: Code) -> Option<Doc> {
             ],
             Some("{m_host}: email-smtp.{region_flag}.amazonaws.com on port 587 (STARTTLS) or 465 (TLS), not 25 from EC2."),
         ),
+        Code::AwsUnavailable => d(
+            "AWS is throttling or failing requests",
+            "AWS answered 429 (Throttling, TooManyRequests) or a 5xx server error, and the retry did not help. It happens when many programs call the same account at once, or during an AWS incident. It says nothing about the credentials.",
+            &[
+                "Run again in a few minutes.",
+                "If it lasts, look at the AWS Health Dashboard, and at other programs calling AWS with the same account (CI jobs, scripts in a loop).",
+            ],
+            None,
+        ),
         Code::AwsCallFailed => d(
             "AWS answered with an error ses-doctor does not classify",
             "The raw error is in the report. Its code and message usually name the problem.",
@@ -577,6 +586,15 @@ pub fn code_doc(code: Code) -> Option<Doc> {
             "SES accepted the test email",
             "The credentials, the region, the permission and the identity all work on the path tested (API or SMTP). If the mailer still fails, its settings differ from the ones tested.",
             &["Compare the mailer's settings with the ones ses-doctor used: region, key ID, From address, SMTP host and port."],
+            None,
+        ),
+        Code::TestEmailUnconfirmed => d(
+            "SES may or may not have sent the test email",
+            "The request reached SES, but the connection broke before its answer came back. SES may have sent the message; sending it again may deliver it twice.",
+            &[
+                "Check the recipient's mailbox (the mailbox simulator keeps nothing), or SES's sending statistics, before sending again.",
+                "Run again later; a proxy or a flaky network between you and AWS can cut answers off.",
+            ],
             None,
         ),
         Code::TestEmailRejected => d(

@@ -13,6 +13,7 @@ use crate::aws_setup::{AwsSetup, Clients};
 use crate::codes::Code;
 use crate::consent::{Consent, Decision};
 use crate::credentials::Environment;
+use crate::diagnose::aws_errors;
 use crate::diagnose::identity::{self, Caller};
 use crate::exit::Failure;
 use crate::key_journal::{self, Entry as JournalEntry, Journal};
@@ -76,14 +77,30 @@ impl KeyInfo {
     }
 }
 
-pub async fn list_keys(clients: &dyn Clients, user: &str) -> Result<Vec<KeyInfo>, String> {
+/// Why the keys could not be listed: IAM's refusal, or no usable answer at all.
+#[derive(Debug)]
+pub struct ListError {
+    pub message: String,
+    pub trouble: Option<aws_errors::Trouble>,
+}
+
+impl std::fmt::Display for ListError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+pub async fn list_keys(clients: &dyn Clients, user: &str) -> Result<Vec<KeyInfo>, ListError> {
     let iam = clients.iam();
     let out = iam
         .list_access_keys()
         .user_name(user)
         .send()
         .await
-        .map_err(|e| iam_error(&e))?;
+        .map_err(|e| ListError {
+            message: iam_error(&e),
+            trouble: aws_errors::trouble(&e),
+        })?;
     let mut keys = Vec::new();
     for m in out.access_key_metadata() {
         let id = m.access_key_id().unwrap_or_default().to_owned();
@@ -890,6 +907,14 @@ pub async fn check_keys(
     let now = SystemTime::now();
     let keys = match list_keys(ctx.iam, input.user).await {
         Ok(k) => k,
+        Err(ListError {
+            trouble: Some(t), ..
+        }) => {
+            let finding = aws_errors::finding(&t, "IAM", ctx.iam.timeout());
+            step.mark_incomplete(finding.title.clone());
+            step.push(finding);
+            return Ok(None);
+        }
         Err(e) => {
             step.push(
                 Finding::new(
@@ -898,7 +923,7 @@ pub async fn check_keys(
                     format!("The access keys of {} could not be listed", input.user),
                 )
                 .explain("Run with --admin-profile to check their age and status.")
-                .evidence("IAM said", e),
+                .evidence("IAM said", e.to_string()),
             );
             return Ok(None);
         }
@@ -1195,7 +1220,7 @@ async fn recover_key(
     let keys = match list_keys(r.iam, &e.user).await {
         Ok(keys) => keys,
         Err(why) => {
-            finding = finding.evidence("cannot list the user's keys", why);
+            finding = finding.evidence("cannot list the user's keys", why.to_string());
             return Ok((finding, None));
         }
     };

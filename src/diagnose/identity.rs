@@ -4,6 +4,7 @@
 
 use crate::aws_setup::{Clients, DEFAULT_REGION};
 use crate::codes::Code;
+use crate::diagnose::aws_errors;
 use crate::report::{Finding, Fix, Severity, Step, StepId};
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
@@ -84,8 +85,12 @@ pub async fn check(input: IdentityInput<'_>) -> IdentityOutcome {
             Err(failure) => {
                 let mut key_owner = None;
                 let mut finding = classify(&failure, input.key_id, SystemTime::now());
-                if let Failure::Unreachable(msg) = &failure {
-                    step.mark_incomplete(format!("STS could not be reached: {msg}"));
+                if let Failure::Trouble(t) = &failure {
+                    finding = aws_errors::finding(t, "STS", input.sending.timeout());
+                    step.mark_incomplete(format!(
+                        "{} (nothing is concluded about the credentials)",
+                        finding.title
+                    ));
                 } else if let Some(admin) = input.admin {
                     let pinned = pin_with_admin(admin, input.key_id, finding).await;
                     // IAM has the key, active, but STS does not know it yet: a new key that IAM has
@@ -166,8 +171,8 @@ pub(crate) enum Failure {
         /// The server's `Date` header: its clock.
         date: Option<String>,
     },
-    /// No answer: connection refused, DNS, timeout.
-    Unreachable(String),
+    /// No usable answer: no answer at all, throttling or a server error, an unreadable answer.
+    Trouble(aws_errors::Trouble),
     Other(String),
 }
 
@@ -175,10 +180,10 @@ impl Failure {
     pub(crate) fn from_sdk<E: ProvideErrorMetadata + std::error::Error + 'static>(
         err: &SdkError<E, HttpResponse>,
     ) -> Self {
+        if let Some(t) = aws_errors::trouble(err) {
+            return Failure::Trouble(t);
+        }
         match err {
-            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
-                Failure::Unreachable(crate::exit::error_chain(err))
-            }
             SdkError::ServiceError(service) => Failure::Service {
                 code: service.err().code().unwrap_or("unknown").to_owned(),
                 message: service.err().message().unwrap_or_default().to_owned(),
@@ -202,13 +207,24 @@ pub(crate) async fn call(
         .send()
         .await;
     match result {
-        Ok(out) => Ok((
-            Caller::from_arn(
-                out.arn().unwrap_or_default().to_owned(),
-                out.account().unwrap_or_default().to_owned(),
-            ),
-            recorder.get(),
-        )),
+        Ok(out) => {
+            let (arn, account) = (
+                out.arn().unwrap_or_default(),
+                out.account().unwrap_or_default(),
+            );
+            // An answer without a caller is no answer: never take it for a valid key.
+            let arn_ok = arn.starts_with("arn:") && arn.split(':').count() >= 6;
+            let account_ok = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+            if !(arn_ok && account_ok) {
+                return Err(Failure::Trouble(aws_errors::Trouble::Unreadable(format!(
+                    "GetCallerIdentity answered without a caller (Arn {arn:?}, Account {account:?})"
+                ))));
+            }
+            Ok((
+                Caller::from_arn(arn.to_owned(), account.to_owned()),
+                recorder.get(),
+            ))
+        }
         Err(e) => Err(Failure::from_sdk(&e)),
     }
 }
@@ -369,16 +385,7 @@ pub(crate) fn classify(failure: &Failure, key_id: &str, now: SystemTime) -> Find
                 _ => aws_call_failed(&format!("{code}: {message}")),
             }
         }
-        Failure::Unreachable(msg) => Finding::new(
-            Code::EndpointUnreachable,
-            Severity::Error,
-            "AWS STS could not be reached, so the credentials could not be checked",
-        )
-        .explain(
-            "ses-doctor needs to reach AWS over HTTPS. Check the network, a proxy \
-             (HTTPS_PROXY), or --endpoint-url / AWS_ENDPOINT_URL if one is set.",
-        )
-        .evidence("error", msg.as_str()),
+        Failure::Trouble(t) => aws_errors::finding(t, "STS", None),
         Failure::Other(msg) => aws_call_failed(msg),
     }
 }
@@ -468,7 +475,8 @@ fn other_account(key_id: &str, key_account: &str, admin_account: &str) -> Findin
 fn admin_failed(failure: &Failure) -> Finding {
     let detail = match failure {
         Failure::Service { code, message, .. } => format!("{code}: {message}"),
-        Failure::Unreachable(m) | Failure::Other(m) => m.clone(),
+        Failure::Trouble(t) => aws_errors::finding(t, "STS", None).title,
+        Failure::Other(m) => m.clone(),
     };
     Finding::new(
         Code::AdminCredentialsFailed,
@@ -767,7 +775,10 @@ mod mock_tests {
         let out = check(input(&sending, None)).await;
         assert_eq!(out.step.findings[0].code, Code::AwsCallFailed);
 
-        let failure = Failure::Unreachable("connection refused".into());
+        let failure = Failure::Trouble(aws_errors::Trouble::NoAnswer {
+            timed_out: false,
+            detail: "connection refused".into(),
+        });
         let f = classify(&failure, "AKIAIOSFODNN7EXAMPLE", SystemTime::now());
         assert_eq!(f.code, Code::EndpointUnreachable);
     }

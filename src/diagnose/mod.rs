@@ -5,6 +5,7 @@
 //! working credentials. The report always lists the steps in flow order.
 
 pub mod access_key;
+pub mod aws_errors;
 pub mod divergence;
 pub mod iam_user;
 pub mod identity;
@@ -18,7 +19,7 @@ use crate::codes::Code;
 use crate::consent::Consent;
 use crate::credentials::{Environment, Lookup, Source};
 use crate::exit::Failure;
-use crate::report::{Finding, Report, ReportCredentials, Severity, Step, StepId};
+use crate::report::{Finding, Report, ReportCredentials, Severity, Step, StepId, StepStatus};
 use crate::secret::AccessKey;
 use crate::shared_files::SharedFiles;
 use access_key::{KeyContext, Purpose, Reveal, SaveTarget, Working};
@@ -217,8 +218,10 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
 
     // A run killed half-way through a key creation is completed before anything else touches
     // keys: its orphan would hold a slot, and its saved key may be the mailer's now.
-    if let Some(user_iam) =
-        admin_clients.or(outcome.caller.is_some().then_some(&sending as &dyn Clients))
+    let answered = id_step.status != StepStatus::Incomplete;
+    if let Some(user_iam) = admin_clients
+        .or(outcome.caller.is_some().then_some(&sending as &dyn Clients))
+        .filter(|_| answered)
     {
         for (finding, saved) in access_key::recover(access_key::Recovery {
             iam: user_iam,
@@ -380,11 +383,16 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
     }
 
     let identity_ok = open_error(&id_step).is_none();
+    let identity_incomplete = id_step.status == StepStatus::Incomplete;
     push(&mut report, progress, id_step);
     let caller = match (&current.caller, identity_ok) {
         (Some(c), true) => c.clone(),
         _ => {
-            let reason = "step 1 found a problem with the credentials to fix first";
+            let reason = if identity_incomplete {
+                "step 1 could not finish (AWS gave no usable answer), so nothing after it could be checked"
+            } else {
+                "step 1 found a problem with the credentials to fix first"
+            };
             push(
                 &mut report,
                 progress,

@@ -7,6 +7,7 @@
 use crate::aws_setup::Clients;
 use crate::codes::Code;
 use crate::consent::{Consent, Decision};
+use crate::diagnose::aws_errors;
 use crate::diagnose::identity::Caller;
 use crate::exit::Failure;
 use crate::report::{Finding, Fix, FixKind, FixStatus, Severity, Step, StepId};
@@ -130,6 +131,12 @@ pub async fn check(input: PermissionInput<'_>) -> Result<Step, Failure> {
         Err(SimulationError::Denied(message)) => {
             return probe_fallback(&input, user, step, message).await;
         }
+        Err(SimulationError::Trouble(t)) => {
+            let finding = aws_errors::finding(&t, "IAM", input.iam.timeout());
+            step.mark_incomplete(finding.title.clone());
+            step.push(finding);
+            return Ok(step);
+        }
         Err(SimulationError::Other(message)) => {
             step.push(
                 Finding::new(
@@ -165,6 +172,8 @@ pub fn resource_arns(account: &str, region: &str, identities: &[String]) -> Vec<
 enum SimulationError {
     /// The credentials may not call IAM.
     Denied(String),
+    /// No usable answer from IAM: nothing is known about the permission.
+    Trouble(aws_errors::Trouble),
     Other(String),
 }
 
@@ -184,6 +193,9 @@ async fn simulate(
         request = request.resource_arns(resource);
     }
     let out = request.send().await.map_err(|e| {
+        if let Some(t) = aws_errors::trouble(&e) {
+            return SimulationError::Trouble(t);
+        }
         let code = e.code().unwrap_or_default().to_owned();
         let message = e.message().unwrap_or_default().to_owned();
         if code == "AccessDenied" || code == "AccessDeniedException" {

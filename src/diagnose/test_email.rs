@@ -8,6 +8,7 @@ use crate::aws_setup::Clients;
 use crate::codes::Code;
 use crate::consent::Consent;
 use crate::diagnose::access_key::Reveal;
+use crate::diagnose::aws_errors;
 use crate::exit::Failure;
 use crate::regions;
 use crate::report::{Finding, Fix, Severity, Step, StepId};
@@ -87,7 +88,15 @@ pub async fn check(input: TestEmailInput<'_>) -> Result<Step, Failure> {
                     "the API credentials do not work (see step 1)",
                 ));
             };
-            step.push(send_api(sending, input.region, &from, to).await);
+            let finding = send_api(sending, input.region, &from, to).await;
+            if matches!(
+                finding.code,
+                Code::EndpointUnreachable | Code::AwsUnavailable | Code::TestEmailUnconfirmed
+            ) || (finding.code == Code::AwsCallFailed)
+            {
+                step.mark_incomplete(finding.title.clone());
+            }
+            step.push(finding);
         }
         Via::Smtp => send_smtp(&mut step, &input, &from, to).await?,
     }
@@ -183,8 +192,15 @@ async fn send_api(sending: &dyn Clients, region: &str, from: &str, to: &str) -> 
                 )
                 .build(),
         )
+        // Sending is not idempotent: a retry after a lost answer could send the email twice.
+        .customize()
+        .config_override(
+            aws_sdk_sesv2::config::Config::builder()
+                .retry_config(aws_config::retry::RetryConfig::disabled()),
+        )
         .send()
         .await;
+    let service = format!("SES in {region}");
     match result {
         Ok(out) => sent(
             out.message_id().unwrap_or_default(),
@@ -193,20 +209,52 @@ async fn send_api(sending: &dyn Clients, region: &str, from: &str, to: &str) -> 
             region,
             "SES API (SendEmail)",
         ),
-        Err(e) => match e.code() {
-            Some(code) => {
-                let said = format!("{code}: {}", e.message().unwrap_or_default());
-                rejected(&said, from, to, region).evidence("via", "SES API (SendEmail)")
+        Err(e) => match aws_errors::trouble(&e) {
+            Some(aws_errors::Trouble::NoAnswer { detail, .. }) if sent_before_failing(&detail) => {
+                Finding::new(
+                    Code::TestEmailUnconfirmed,
+                    Severity::Error,
+                    format!("The test email went to SES in {region}, but the answer was lost: it is unknown whether it was sent"),
+                )
+                .explain(
+                    "The connection broke after the request was sent, so SES may have sent the \
+                     message. It is not sent again automatically, since that could deliver it \
+                     twice. Check the recipient's mailbox before running again.",
+                )
+                .evidence("error", detail)
+                .evidence("via", "SES API (SendEmail)")
             }
-            None => Finding::new(
-                Code::EndpointUnreachable,
-                Severity::Error,
-                "SES could not be reached to send the test email",
-            )
-            .explain("Check the network, a proxy, or --endpoint-url.")
-            .evidence("error", crate::exit::error_chain(&e)),
+            Some(t) => aws_errors::finding(&t, &service, sending.timeout()),
+            None => match e.code() {
+                Some(code) => {
+                    let said = format!("{code}: {}", e.message().unwrap_or_default());
+                    rejected(&said, from, to, region).evidence("via", "SES API (SendEmail)")
+                }
+                None => aws_errors::finding(
+                    &aws_errors::Trouble::Unreadable(crate::exit::error_chain(&e)),
+                    &service,
+                    None,
+                ),
+            },
         },
     }
+}
+
+/// Whether a request that got no answer had reached the server: anything but a failure to
+/// connect (refused, no route, DNS) may have been processed.
+fn sent_before_failing(detail: &str) -> bool {
+    let lower = detail.to_ascii_lowercase();
+    ![
+        "refused",
+        "dns",
+        "resolve",
+        "no route",
+        "unreachable",
+        "connect timed out",
+        "tls handshake",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
 }
 
 /// A rejection, classified from SES's words (the API's and SMTP's say the same things).

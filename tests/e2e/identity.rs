@@ -427,11 +427,16 @@ async fn unreachable_endpoint_is_incomplete_not_a_verdict() {
         .reason
         .as_deref()
         .unwrap()
-        .contains("STS could not be reached"));
+        .contains("AWS STS did not answer"));
     assert_eq!(
         report.finding("endpoint-unreachable").severity,
         Severity::Error
     );
+    // Nothing after it is blamed on the credentials.
+    for step in &report.steps[2..] {
+        let reason = step.reason.as_deref().unwrap_or_default();
+        assert!(!reason.contains("credentials"), "{:?}: {reason}", step.id);
+    }
 }
 
 /// The SES SMTP password, computed by Python's standard library from AWS's published algorithm,
