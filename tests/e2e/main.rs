@@ -17,6 +17,7 @@ mod interactive;
 mod permissions;
 mod profiles;
 mod region;
+mod secrets;
 mod smtp_password;
 mod test_email;
 mod worlds;
