@@ -191,7 +191,8 @@ fn indented_header(text: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-fn file_type_name(meta: &std::fs::Metadata) -> &'static str {
+/// What a path is, in words, for a message saying it is not what was expected.
+pub fn file_type_name(meta: &std::fs::Metadata) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
@@ -208,6 +209,8 @@ fn file_type_name(meta: &std::fs::Metadata) -> &'static str {
     }
     if meta.is_dir() {
         "a directory"
+    } else if meta.is_file() {
+        "a file"
     } else {
         "not a regular file"
     }

@@ -596,7 +596,7 @@ pub fn ca_file(path: &Path) -> Result<(), Failure> {
     if !meta.is_file() {
         return Err(bad(format!(
             "is {}, not a file of PEM certificates",
-            file_type_name(&meta)
+            crate::shared_files::file_type_name(&meta)
         )));
     }
     if meta.len() > CA_FILE_MAX {
@@ -680,7 +680,7 @@ pub fn new_file(path: &Path) -> Result<(), Failure> {
             return Err(bad(format!(
                 "{} is {}, not a directory",
                 shown_path(dir),
-                file_type_name(&meta)
+                crate::shared_files::file_type_name(&meta)
             )))
         }
         Err(_) => {
@@ -731,30 +731,6 @@ fn shown_path(path: &Path) -> String {
         text.into_owned()
     } else {
         shown(&text)
-    }
-}
-
-fn file_type_name(meta: &std::fs::Metadata) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        let t = meta.file_type();
-        if t.is_fifo() {
-            return "a named pipe (FIFO)";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-        if t.is_block_device() || t.is_char_device() {
-            return "a device";
-        }
-    }
-    if meta.is_dir() {
-        "a directory"
-    } else if meta.is_file() {
-        "a file"
-    } else {
-        "not a regular file"
     }
 }
 

@@ -9,8 +9,7 @@
 //! where nothing listens, and exit 2 comes before any call. (Rows whose files are valid still
 //! have them read by botocore when their home is dropped, see `Home`.)
 
-use crate::cli::{Home, Output};
-use std::path::{Path, PathBuf};
+use crate::cli::{snapshot, Home, Output};
 
 const KEY: &str = "AKIAQWERTYUIOPASDFGH";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -130,31 +129,6 @@ impl Row {
 /// A credentials file with one valid profile of this name.
 fn valid_profile(name: &str) -> String {
     format!("[{name}]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n")
-}
-
-/// Every path under `dir` (not following links), with its bytes, its link target or its kind.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, String)> {
-    let mut out = Vec::new();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        let meta = std::fs::symlink_metadata(&path).unwrap();
-        if meta.is_dir() {
-            out.push((path.clone(), "directory".into()));
-            out.extend(snapshot(&path));
-        } else if meta.is_file() {
-            // Reading only regular files: a FIFO would block.
-            out.push((path.clone(), format!("{:?}", std::fs::read(&path).unwrap())));
-        } else if meta.file_type().is_symlink() {
-            out.push((path.clone(), format!("-> {:?}", std::fs::read_link(&path))));
-        } else {
-            out.push((path, format!("{:?}", meta.file_type())));
-        }
-    }
-    out
 }
 
 fn make(home: &Home, path: &str, content: &Content) {

@@ -826,6 +826,32 @@ impl Output {
     }
 }
 
+/// Every path under `dir` (not following links), with its bytes, its link target or its kind:
+/// equal snapshots mean nothing was written, created or removed. Only regular files are read
+/// (a FIFO would block).
+pub fn snapshot(dir: &std::path::Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        if meta.is_dir() {
+            out.push((path.clone(), "directory".into()));
+            out.extend(snapshot(&path));
+        } else if meta.is_file() {
+            out.push((path.clone(), format!("{:?}", std::fs::read(&path).unwrap())));
+        } else if meta.file_type().is_symlink() {
+            out.push((path.clone(), format!("-> {:?}", std::fs::read_link(&path))));
+        } else {
+            out.push((path, format!("{:?}", meta.file_type())));
+        }
+    }
+    out
+}
+
 /// What `tests/emulator/botocore_probe.py` printed: botocore's reading of the shared files.
 #[derive(Debug, Deserialize)]
 pub struct Botocore {

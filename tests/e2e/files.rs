@@ -6,12 +6,12 @@
 //! from what botocore really does. After an edit, every byte but the changed value is the same.
 
 use crate::cli::{
-    profile_section, sha256_hex, Finding, FixKind, FixStatus, Home, Output, Report, SesDoctor,
-    Severity, StepId, StepStatus,
+    profile_section, sha256_hex, snapshot, Finding, FixKind, FixStatus, Home, Output, Report,
+    SesDoctor, Severity, StepId, StepStatus,
 };
 use crate::support::{emulator, Account, Keys};
 use crate::worlds::healthy_sender;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// The two regions these worlds use: the scan is not what these tests are about.
@@ -118,30 +118,6 @@ async fn sender_in_eu_west_1(account: &Account, config: &str) -> (Keys, Home) {
         config,
     );
     (keys, home)
-}
-
-/// Every entry of the home (recursively): its path, and its bytes or what it is instead of a
-/// regular file. Equal snapshots: nothing was written, created or removed.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, String)> {
-    let mut out = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        let meta = std::fs::symlink_metadata(&path).unwrap();
-        if meta.is_dir() {
-            out.push((path.clone(), "directory".into()));
-            out.extend(snapshot(&path));
-        } else if meta.is_file() {
-            let bytes = std::fs::read(&path).unwrap();
-            out.push((path, format!("{bytes:?}")));
-        } else {
-            out.push((path, format!("{:?}", meta.file_type())));
-        }
-    }
-    out
 }
 
 /// Runs a prepared invocation in `dir` as its working directory, checking that no secret is
