@@ -89,8 +89,10 @@ impl AwsSetup {
             .credentials_provider(credentials)
             .region(Region::new(DEFAULT_REGION))
             .timeout_config(self.timeout_config())
-            // One retry: a diagnosis should report a dead endpoint quickly, not hide it.
-            .retry_config(RetryConfig::standard().with_max_attempts(2))
+            // The SDK's standard retries (3 attempts, backoff, throttling and 5xx retried): a
+            // throttled moment should not fail the diagnosis. A dead endpoint still costs at
+            // most --timeout, which bounds the whole call, retries included.
+            .retry_config(RetryConfig::standard().with_max_attempts(3))
             .profile_files(self.files.clone());
         if let Some(profile) = &self.profile {
             loader = loader.profile_name(profile);

@@ -52,6 +52,13 @@ where
             detail: crate::exit::error_chain(err),
         }),
         SdkError::ResponseError(_) => Some(Trouble::Unreadable(crate::exit::error_chain(err))),
+        // A success whose body did not decode comes back as an unmodelled service error.
+        SdkError::ServiceError(s) if s.raw().status().is_success() => {
+            Some(Trouble::Unreadable(format!(
+                "HTTP {} with a body that is not what AWS sends",
+                s.raw().status().as_u16()
+            )))
+        }
         SdkError::ServiceError(s) => {
             let status = s.raw().status().as_u16();
             let code = s.err().code().unwrap_or_default();

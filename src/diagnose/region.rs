@@ -658,11 +658,15 @@ fn unreachable_region(s: &Scanned, timeout: Duration, severity: Severity) -> Fin
         Outcome::Failed(msg) => msg.clone(),
         _ => String::new(),
     };
+    let what = match &s.outcome {
+        Outcome::TimedOut => "did not answer",
+        _ => "answered with an error",
+    };
     Finding::new(
         Code::EndpointUnreachable,
         severity,
         format!(
-            "SES in {} did not answer; its identities are unknown",
+            "SES in {} {what}; its identities are unknown",
             s.region.name
         ),
     )

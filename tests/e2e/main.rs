@@ -11,6 +11,7 @@ mod contract;
 mod crash;
 mod emulator_smoke;
 mod explain;
+mod faults;
 mod files;
 mod identity;
 mod interactive;

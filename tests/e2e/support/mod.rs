@@ -927,3 +927,165 @@ where
         )
     })
 }
+
+// ---------------------------------------------------------------------------
+// Fault proxy
+// ---------------------------------------------------------------------------
+
+pub fn fault_proxy_script() -> PathBuf {
+    Path::new(MANIFEST_DIR).join("tests/emulator/fault_proxy.py")
+}
+
+impl Emulator {
+    /// A fault-injecting proxy of its own in front of this emulator (see [`FaultProxy`]).
+    pub fn fault_proxy(&self) -> FaultProxy {
+        FaultProxy::start(self)
+    }
+}
+
+/// `tests/emulator/fault_proxy.py` in front of the emulator: an HTTP/1.1 reverse proxy that
+/// forwards every request unchanged unless a rule says otherwise (throttle, 5xx, truncate or
+/// replace the answer, hang, reset after forwarding, trickle). Point the binary at
+/// [`FaultProxy::endpoint`] (`home.command(&proxy.endpoint)`); the emulator behind it serves
+/// as usual, and the harness keeps talking to the emulator directly.
+///
+/// One per test (tests run in parallel, and rules apply to every request through it). Like
+/// the emulator it runs as a child whose stdin this process holds, so it goes away with the
+/// test process; it is also killed when dropped.
+pub struct FaultProxy {
+    /// `http://127.0.0.1:PORT`: the endpoint URL for every AWS service, through the proxy.
+    pub endpoint: String,
+    /// The proxy's stderr (Python tracebacks); removed when the proxy is dropped, unless the
+    /// test is failing.
+    pub log_path: PathBuf,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    _stdout: ChildStdout,
+}
+
+/// One request the proxy saw (`GET /_fault/log`), oldest first.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct FaultLogEntry {
+    pub seq: u64,
+    pub method: String,
+    pub path: String,
+    /// From the SigV4 credential scope: `sts`, `iam`, `ses` (v1 and v2).
+    pub service: Option<String>,
+    pub region: Option<String>,
+    /// `GetCallerIdentity`; for SES v2 the operation its method and path stand for
+    /// (`SendEmail`, `GetAccount`, `ListEmailIdentities`, ...).
+    pub action: Option<String>,
+    /// The account encoded in the access key ID.
+    pub account: Option<String>,
+    pub access_key_id: Option<String>,
+    /// Index of the rule applied, if any.
+    pub rule: Option<usize>,
+    /// The fault applied: `status`, `truncate`, `body`, `hang`, `reset_after_forward`,
+    /// `trickle_ms`; `None` when forwarded untouched.
+    pub fault: Option<String>,
+    /// The HTTP status the client was sent (`None`: no answer).
+    pub status: Option<u16>,
+    /// The emulator's status, when the request was forwarded.
+    pub upstream_status: Option<u16>,
+    /// `answered`, `reset`, `client-gone`, `released`, `limit`, `pending` (still held), or
+    /// `upstream-error: ...`.
+    pub outcome: String,
+}
+
+impl FaultProxy {
+    pub fn start(emulator: &Emulator) -> FaultProxy {
+        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let log_path =
+            Path::new(TARGET_TMPDIR).join(format!("fault-proxy-{}-{n}.log", std::process::id()));
+        let log = File::create(&log_path)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", log_path.display()));
+        let mut child = Command::new(&emulator.python)
+            .arg(fault_proxy_script())
+            .arg(&emulator.endpoint)
+            .args(["--host", "127.0.0.1", "--port", "0"])
+            .env("PYTHONUNBUFFERED", "1")
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", emulator.python.display()));
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            let result = reader.read_line(&mut line).map(|_| line);
+            let _ = tx.send(result);
+            reader.into_inner()
+        });
+        let line = match rx.recv_timeout(READY_TIMEOUT) {
+            Ok(Ok(line)) => line,
+            Ok(Err(e)) => fail_start(&mut child, &log_path, &format!("fault proxy: {e}")),
+            Err(_) => fail_start(&mut child, &log_path, "fault proxy: no READY line in 60 s"),
+        };
+        let Some(endpoint) = line.trim().strip_prefix("READY ").map(str::to_owned) else {
+            fail_start(
+                &mut child,
+                &log_path,
+                &format!("fault proxy: unexpected output {line:?}"),
+            )
+        };
+        let stdout = reader.join().expect("stdout reader thread");
+        FaultProxy {
+            endpoint,
+            log_path,
+            child,
+            stdin: Some(stdin),
+            _stdout: stdout,
+        }
+    }
+
+    /// Replaces the rules (a JSON list; see `tests/emulator/fault_proxy.py`), e.g.
+    /// `json!([{"service": "sts", "status": 429, "code": "Throttling", "times": 2}])`.
+    /// Requests held by a hang are released.
+    pub fn set_rules(&self, rules: Value) {
+        let (status, body) = self.control("POST", "/_fault/rules", &rules);
+        assert_eq!(status, 200, "fault rules {rules}: {body}");
+    }
+
+    /// No rules: everything is forwarded untouched; requests held by a hang are released.
+    pub fn clear(&self) {
+        let (status, body) = self.control("DELETE", "/_fault/rules", &json!({}));
+        assert_eq!(status, 200, "clear fault rules: {body}");
+    }
+
+    /// Every request the proxy saw so far, oldest first.
+    pub fn log(&self) -> Vec<FaultLogEntry> {
+        let (status, body) = self.control("GET", "/_fault/log", &json!({}));
+        assert_eq!(status, 200, "fault log: {body}");
+        serde_json::from_value(body.clone()).unwrap_or_else(|e| panic!("fault log ({e}): {body}"))
+    }
+
+    /// The proxy's stderr so far (for assertion messages).
+    pub fn stderr(&self) -> String {
+        fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    fn control(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
+        http_json(&self.endpoint, method, path, body).unwrap_or_else(|e| {
+            panic!(
+                "fault proxy {method} {path}: {e}\nproxy log:\n{}",
+                self.stderr()
+            )
+        })
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if !std::thread::panicking() {
+            let _ = fs::remove_file(&self.log_path);
+        }
+    }
+}
