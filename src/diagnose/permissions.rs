@@ -404,7 +404,13 @@ pub fn judge(decisions: &[ActionDecision], user: &str, policies: &Policies) -> F
         .filter(|d| d.decision == Verdict::ImplicitDeny)
         .collect();
     let mut f = if !denied.is_empty() {
-        let by: Vec<String> = denied.iter().flat_map(|d| d.sources.clone()).collect();
+        // Both actions are usually denied by the same statement: name each policy once.
+        let mut by: Vec<String> = Vec::new();
+        for s in denied.iter().flat_map(|d| d.sources.iter()) {
+            if !by.contains(s) {
+                by.push(s.clone());
+            }
+        }
         let source = if by.is_empty() {
             "a permissions boundary or an organization SCP (no identity policy of the user matched)"
                 .to_owned()
@@ -804,6 +810,15 @@ mod tests {
         );
         assert_eq!(deny.code, Code::PermissionExplicitlyDenied);
         assert!(deny.title.contains("NoSending (user)"));
+        let both = judge(
+            &[
+                d("ses:SendEmail", Verdict::ExplicitDeny, &["NoSending (user)"]),
+                d("ses:SendRawEmail", Verdict::ExplicitDeny, &["NoSending (user)"]),
+            ],
+            "u",
+            &p,
+        );
+        assert_eq!(both.title.matches("NoSending").count(), 1, "{}", both.title);
         let boundary = judge(&[d("ses:SendEmail", Verdict::ExplicitDeny, &[])], "u", &p);
         assert!(boundary.title.contains("boundary or an organization SCP"));
     }

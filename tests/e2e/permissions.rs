@@ -197,6 +197,8 @@ async fn explicit_deny_is_named_and_not_granted_over() {
         .report();
     let f = report.finding("permission-explicitly-denied");
     assert!(f.title.contains("NoSending"), "{}", f.title);
+    // Both actions are denied by the one statement: the policy is named once.
+    assert_eq!(f.title.matches("NoSending").count(), 1, "{}", f.title);
     assert!(f
         .evidence("ses:SendRawEmail")
         .starts_with("explicitly denied by NoSending"));
