@@ -114,6 +114,10 @@ pub trait Clients: Sync {
     fn timeout(&self) -> Option<std::time::Duration> {
         None
     }
+    /// The endpoint every call goes to, when one is set (`--endpoint-url`, `AWS_ENDPOINT_URL`).
+    fn endpoint(&self) -> Option<String> {
+        None
+    }
 }
 
 impl Clients for SdkConfig {
@@ -128,6 +132,9 @@ impl Clients for SdkConfig {
     }
     fn timeout(&self) -> Option<std::time::Duration> {
         self.timeout_config().and_then(|t| t.operation_timeout())
+    }
+    fn endpoint(&self) -> Option<String> {
+        self.endpoint_url().map(str::to_owned)
     }
 }
 

@@ -910,7 +910,7 @@ pub async fn check_keys(
         Err(ListError {
             trouble: Some(t), ..
         }) => {
-            let finding = aws_errors::finding(&t, "IAM", ctx.iam.timeout());
+            let finding = aws_errors::finding_for(&t, "IAM", ctx.iam);
             step.mark_incomplete(finding.title.clone());
             step.push(finding);
             return Ok(None);

@@ -4,6 +4,7 @@
 //! read (truncated, malformed). Each of those leaves the step incomplete (exit 3), never a
 //! verdict on the key.
 
+use crate::aws_setup::Clients;
 use crate::codes::Code;
 use crate::report::{Finding, Fix, Severity};
 use aws_sdk_sts::error::ProvideErrorMetadata;
@@ -133,6 +134,16 @@ pub fn finding(trouble: &Trouble, service: &str, timeout: Option<Duration>) -> F
             "AWS said",
             format!("the answer could not be read: {detail}"),
         ),
+    }
+}
+
+/// [`finding`] for a call made with `clients`: with the bound of the call, and the endpoint when
+/// one was set (a wrong `--endpoint-url` is the usual reason for no answer).
+pub fn finding_for(trouble: &Trouble, service: &str, clients: &dyn Clients) -> Finding {
+    let f = finding(trouble, service, clients.timeout());
+    match clients.endpoint() {
+        Some(url) => f.evidence("endpoint", url),
+        None => f,
     }
 }
 

@@ -86,7 +86,7 @@ pub async fn check(input: IdentityInput<'_>) -> IdentityOutcome {
                 let mut key_owner = None;
                 let mut finding = classify(&failure, input.key_id, SystemTime::now());
                 if let Failure::Trouble(t) = &failure {
-                    finding = aws_errors::finding(t, "STS", input.sending.timeout());
+                    finding = aws_errors::finding_for(t, "STS", input.sending);
                     step.mark_incomplete(format!(
                         "{} (nothing is concluded about the credentials)",
                         finding.title

@@ -132,7 +132,7 @@ pub async fn check(input: PermissionInput<'_>) -> Result<Step, Failure> {
             return probe_fallback(&input, user, step, message).await;
         }
         Err(SimulationError::Trouble(t)) => {
-            let finding = aws_errors::finding(&t, "IAM", input.iam.timeout());
+            let finding = aws_errors::finding_for(&t, "IAM", input.iam);
             step.mark_incomplete(finding.title.clone());
             step.push(finding);
             return Ok(step);
@@ -812,8 +812,16 @@ mod tests {
         assert!(deny.title.contains("NoSending (user)"));
         let both = judge(
             &[
-                d("ses:SendEmail", Verdict::ExplicitDeny, &["NoSending (user)"]),
-                d("ses:SendRawEmail", Verdict::ExplicitDeny, &["NoSending (user)"]),
+                d(
+                    "ses:SendEmail",
+                    Verdict::ExplicitDeny,
+                    &["NoSending (user)"],
+                ),
+                d(
+                    "ses:SendRawEmail",
+                    Verdict::ExplicitDeny,
+                    &["NoSending (user)"],
+                ),
             ],
             "u",
             &p,

@@ -224,7 +224,7 @@ async fn send_api(sending: &dyn Clients, region: &str, from: &str, to: &str) -> 
                 .evidence("error", detail)
                 .evidence("via", "SES API (SendEmail)")
             }
-            Some(t) => aws_errors::finding(&t, &service, sending.timeout()),
+            Some(t) => aws_errors::finding_for(&t, &service, sending),
             None => match e.code() {
                 Some(code) => {
                     let said = format!("{code}: {}", e.message().unwrap_or_default());

@@ -428,9 +428,14 @@ async fn unreachable_endpoint_is_incomplete_not_a_verdict() {
         .as_deref()
         .unwrap()
         .contains("AWS STS did not answer"));
-    assert_eq!(
-        report.finding("endpoint-unreachable").severity,
-        Severity::Error
+    let f = report.finding("endpoint-unreachable");
+    assert_eq!(f.severity, Severity::Error);
+    // The endpoint that did not answer is named: a wrong --endpoint-url is the usual cause.
+    assert_eq!(f.evidence("endpoint"), format!("http://127.0.0.1:{port}"));
+    let error = f.evidence("error");
+    assert!(
+        error.contains("Connection refused") || error == "no answer within 3 s (retries included)",
+        "{error}"
     );
     // Nothing after it is blamed on the credentials.
     for step in &report.steps[2..] {
