@@ -111,10 +111,27 @@ fn status(s: &Scanned) -> Status {
 pub fn render_human(list: &RegionList) -> String {
     let checked = list.regions.iter().any(|r| r.status.is_some());
     let mut out = String::new();
-    let header = format!(
-        "{:<15} {:<27} {:<7} {:<36}",
-        "REGION", "NAME", "OPT-IN", "SMTP ENDPOINT"
+    // Columns as wide as their widest value, so a long endpoint name does not shift the rest.
+    let width = |header: &str, values: &mut dyn Iterator<Item = usize>| {
+        values.fold(header.chars().count(), usize::max)
+    };
+    let w_name = width(
+        "REGION",
+        &mut list.regions.iter().map(|r| r.name.chars().count()),
     );
+    let w_display = width(
+        "NAME",
+        &mut list.regions.iter().map(|r| r.display.chars().count()),
+    );
+    let w_opt = "OPT-IN".len();
+    let w_smtp = width(
+        "SMTP ENDPOINT",
+        &mut list.regions.iter().map(|r| r.smtp_endpoint.chars().count()),
+    );
+    let row = |a: &str, b: &str, c: &str, d: &str| {
+        format!("{a:<w_name$} {b:<w_display$} {c:<w_opt$} {d:<w_smtp$}")
+    };
+    let header = row("REGION", "NAME", "OPT-IN", "SMTP ENDPOINT");
     out.push_str(
         if checked {
             format!("{header} ACCOUNT")
@@ -125,14 +142,11 @@ pub fn render_human(list: &RegionList) -> String {
     );
     out.push('\n');
     for r in &list.regions {
-        let mut line = String::new();
-        let _ = write!(
-            line,
-            "{:<15} {:<27} {:<7} {:<36}",
-            r.name,
-            r.display,
+        let mut line = row(
+            &r.name,
+            &r.display,
             if r.opt_in { "yes" } else { "no" },
-            r.smtp_endpoint
+            &r.smtp_endpoint,
         );
         if let Some(s) = &r.status {
             let ids = if s.verified_identities.is_empty() {

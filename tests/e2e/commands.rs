@@ -159,6 +159,29 @@ async fn regions_check_shows_the_account_in_each_region() {
         "{}",
         human.stdout
     );
+    // Every row's account state starts under ACCOUNT, the long endpoint names included
+    // (email-smtp.ap-southeast-5.amazonaws.com).
+    let mut lines = human.stdout.lines();
+    let column = lines
+        .next()
+        .unwrap()
+        .find("ACCOUNT")
+        .expect("ACCOUNT column");
+    // GovCloud is not scanned: those rows have no account column.
+    let checked: Vec<&str> = lines
+        .take_while(|l| !l.is_empty())
+        .filter(|l| !l.starts_with("us-gov-"))
+        .collect();
+    assert!(checked.len() > 20, "{}", human.stdout);
+    for line in checked {
+        assert!(
+            line.len() > column
+                && line.as_bytes()[column - 1] == b' '
+                && line.as_bytes()[column] != b' ',
+            "misaligned: {line:?}\n{}",
+            human.stdout
+        );
+    }
 }
 
 #[tokio::test]
