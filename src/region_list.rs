@@ -179,7 +179,12 @@ mod tests {
         let list = build(None);
         assert_eq!(list.regions.len(), ses_regions().count());
         let text = render_human(&list);
-        assert!(text.contains("eu-west-1       Europe (Ireland)            no      email-smtp.eu-west-1.amazonaws.com\n"), "{text}");
+        assert!(
+            text.contains(
+                "eu-west-1      Europe (Ireland)          no     email-smtp.eu-west-1.amazonaws.com\n"
+            ),
+            "{text}"
+        );
         assert!(
             text.lines().all(|l| l == l.trim_end()),
             "no trailing spaces"
