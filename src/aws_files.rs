@@ -55,7 +55,8 @@ const WHITESPACE: &[char] = &[' ', '\t'];
 
 /// The line without its ending.
 fn content(line: &str) -> &str {
-    line.trim_end_matches('\n').trim_end_matches('\r')
+    line.strip_suffix('\n')
+        .map_or(line, |l| l.strip_suffix('\r').unwrap_or(l))
 }
 
 /// The Rust SDK's comment rule: `#` or `;` starts a comment anywhere in a header, and after
@@ -931,5 +932,533 @@ mod tests {
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_796_092_215_653);
         assert_eq!(timestamp(t), "20261201T023015.653Z");
         assert_eq!(timestamp(std::time::UNIX_EPOCH), "19700101T000000.000Z");
+    }
+
+    /// Property tests (issue #10): any realistic file text, any edit of one profile.
+    mod properties {
+        use super::*;
+        use aws_config::profile::{Profile, ProfileSet};
+        use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+        use aws_runtime::env_config::section::SsoSession;
+        use proptest::prelude::*;
+        use std::collections::BTreeMap;
+
+        /// Profile names the generated files use; edits also target `new`, which none has.
+        const NAMES: [&str; 5] = ["default", "a", "mailer", "ses-sender", "x.y"];
+        /// Keys the generated property lines use (each written in several cases).
+        const KEYS: [&str; 8] = [
+            "region",
+            "output",
+            "aws_access_key_id",
+            "aws_secret_access_key",
+            "aws_session_token",
+            "s3",
+            "role_arn",
+            "source_profile",
+        ];
+        const SEPARATORS: [&str; 6] = ["=", " = ", " =", "= ", "\t=\t", "  =   "];
+        const VALUES: [&str; 14] = [
+            "",
+            "eu-west-1",
+            "us-east-1 # the old one",
+            "v;c",
+            "a#b",
+            "x ; y",
+            "v = w",
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "json   ",
+            "#c",
+            "text\t",
+            "arn:aws:iam::123456789012:role/Sender",
+            // A stray CR (before a line feed, CR CR LF; at the end of the file, a lone CR).
+            "v\r",
+        ];
+        const CONTINUATIONS: [&str; 4] = [
+            "  max_concurrent_requests = 10",
+            "\tmore",
+            "    region = nested",
+            "  # indented",
+        ];
+        const COMMENTS: [&str; 5] = ["# comment", ";comment", "#[profile a]", "# region = x", ";"];
+        const BLANKS: [&str; 3] = ["", "  ", "\t"];
+        const TRAILERS: [&str; 6] = ["", " # note", ";c", "   ", "\t# x", "#"];
+
+        #[derive(Clone, Debug)]
+        enum Header {
+            /// `[profile NAME]` (config) or `[NAME]` (credentials).
+            Profile(usize),
+            /// The other file's form: `[NAME]` in config, `[profile NAME]` in credentials.
+            OtherForm(usize),
+            /// `[default]` in config (besides `[profile default]`).
+            PlainDefault,
+            SsoSession,
+            Services,
+            /// A name that is not an identifier: the SDK ignores the section.
+            Invalid,
+        }
+
+        #[derive(Clone, Debug)]
+        enum Line {
+            Prop {
+                key: usize,
+                case: u8,
+                sep: usize,
+                value: usize,
+            },
+            Continuation(usize),
+            Comment(usize),
+            Blank(usize),
+            Noise(String),
+        }
+
+        #[derive(Clone, Debug)]
+        struct Doc {
+            kind: FileKind,
+            /// Per name: how the header spaces it (the same for every header of that name, as
+            /// the SDK merges `[profile a]` and `[profile  a]` in hash order).
+            spacing: Vec<u8>,
+            preamble: Vec<Line>,
+            sections: Vec<(Header, usize, Vec<Line>)>,
+            /// 0: LF, 1: CRLF, 2: each line LF, CRLF or CR CR LF (a CRLF file converted again).
+            eol: u8,
+            mixed: Vec<u8>,
+            final_newline: bool,
+        }
+
+        fn key_text(key: usize, case: u8) -> String {
+            let k = KEYS[key];
+            match case % 4 {
+                0 => k.to_owned(),
+                1 => k.to_ascii_uppercase(),
+                2 => {
+                    let mut c = k.chars();
+                    c.next()
+                        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                        .unwrap_or_default()
+                }
+                _ => k
+                    .char_indices()
+                    .map(|(i, c)| {
+                        if i % 2 == 0 {
+                            c.to_ascii_uppercase()
+                        } else {
+                            c
+                        }
+                    })
+                    .collect(),
+            }
+        }
+
+        fn line_text(line: &Line) -> String {
+            match line {
+                Line::Prop {
+                    key,
+                    case,
+                    sep,
+                    value,
+                } => format!(
+                    "{}{}{}",
+                    key_text(*key, *case),
+                    SEPARATORS[*sep],
+                    VALUES[*value]
+                ),
+                Line::Continuation(i) => CONTINUATIONS[*i].to_owned(),
+                Line::Comment(i) => COMMENTS[*i].to_owned(),
+                Line::Blank(i) => BLANKS[*i].to_owned(),
+                Line::Noise(s) => s.clone(),
+            }
+        }
+
+        impl Doc {
+            fn header(&self, h: &Header, trailer: usize) -> String {
+                let named = |prefix: Option<&str>, name: usize| {
+                    let n = NAMES[name];
+                    let s = self.spacing[name] % 4;
+                    let inner = match (prefix, s) {
+                        (Some(p), 0) => format!("{p} {n}"),
+                        (Some(p), 1) => format!("{p}  {n}"),
+                        (Some(p), 2) => format!(" {p} {n} "),
+                        (Some(p), _) => format!("{p}\t{n}"),
+                        (None, 0) => n.to_owned(),
+                        (None, 1) => format!(" {n}"),
+                        (None, 2) => format!(" {n} "),
+                        (None, _) => format!("\t{n}"),
+                    };
+                    format!("[{inner}]")
+                };
+                let text = match (h, self.kind) {
+                    (Header::Profile(n), FileKind::Config)
+                    | (Header::OtherForm(n), FileKind::Credentials) => named(Some("profile"), *n),
+                    (Header::Profile(n), FileKind::Credentials)
+                    | (Header::OtherForm(n), FileKind::Config) => named(None, *n),
+                    (Header::PlainDefault, _) => named(None, 0),
+                    (Header::SsoSession, _) => "[sso-session s]".to_owned(),
+                    (Header::Services, _) => "[services svc]".to_owned(),
+                    (Header::Invalid, _) => "[profile not valid]".to_owned(),
+                };
+                text + TRAILERS[trailer]
+            }
+
+            fn text(&self) -> String {
+                let mut lines: Vec<String> = self.preamble.iter().map(line_text).collect();
+                for (h, trailer, body) in &self.sections {
+                    lines.push(self.header(h, *trailer));
+                    lines.extend(body.iter().map(line_text));
+                }
+                let mut out = String::new();
+                let n = lines.len();
+                for (i, line) in lines.into_iter().enumerate() {
+                    out.push_str(&line);
+                    if i + 1 < n || self.final_newline {
+                        let ending = match self.eol {
+                            0 => 0,
+                            1 => 1,
+                            _ => self.mixed.get(i).copied().unwrap_or(0) % 3,
+                        };
+                        out.push_str(["\n", "\r\n", "\r\r\n"][usize::from(ending)]);
+                    }
+                }
+                out
+            }
+        }
+
+        fn line() -> impl Strategy<Value = Line> {
+            prop_oneof![
+                8 => (0..KEYS.len(), any::<u8>(), 0..SEPARATORS.len(), 0..VALUES.len())
+                    .prop_map(|(key, case, sep, value)| Line::Prop { key, case, sep, value }),
+                1 => (0..CONTINUATIONS.len()).prop_map(Line::Continuation),
+                2 => (0..COMMENTS.len()).prop_map(Line::Comment),
+                2 => (0..BLANKS.len()).prop_map(Line::Blank),
+                // What the files are made of, or anything but a line feed.
+                1 => prop_oneof![
+                    3 => "[ \t\r#;=\\[\\]a-zA-Z0-9._-]{0,16}",
+                    1 => "[^\n]{0,16}",
+                ].prop_map(Line::Noise),
+            ]
+        }
+
+        fn header() -> impl Strategy<Value = Header> {
+            prop_oneof![
+                8 => (0..NAMES.len()).prop_map(Header::Profile),
+                1 => (0..NAMES.len()).prop_map(Header::OtherForm),
+                2 => Just(Header::PlainDefault),
+                1 => Just(Header::SsoSession),
+                1 => Just(Header::Services),
+                1 => Just(Header::Invalid),
+            ]
+        }
+
+        /// A file: its kind and its text.
+        fn doc() -> impl Strategy<Value = (FileKind, String)> {
+            let preamble = prop_oneof![
+                4 => (0..COMMENTS.len()).prop_map(Line::Comment),
+                4 => (0..BLANKS.len()).prop_map(Line::Blank),
+                1 => line(),
+            ];
+            (
+                prop_oneof![Just(FileKind::Config), Just(FileKind::Credentials)],
+                proptest::collection::vec(any::<u8>(), NAMES.len()),
+                proptest::collection::vec(preamble, 0..3),
+                proptest::collection::vec(
+                    (
+                        header(),
+                        0..TRAILERS.len(),
+                        proptest::collection::vec(line(), 0..6),
+                    ),
+                    0..7,
+                ),
+                prop_oneof![3 => Just(0u8), 3 => Just(1u8), 1 => Just(2u8)],
+                proptest::collection::vec(any::<u8>(), 64),
+                prop_oneof![4 => Just(true), 1 => Just(false)],
+            )
+                .prop_map(
+                    |(kind, spacing, preamble, sections, eol, mixed, final_newline)| {
+                        let doc = Doc {
+                            kind,
+                            spacing,
+                            preamble,
+                            sections,
+                            eol,
+                            mixed,
+                            final_newline,
+                        };
+                        (kind, doc.text())
+                    },
+                )
+        }
+
+        #[derive(Clone, Debug)]
+        enum Edit {
+            Set {
+                profile: &'static str,
+                key: &'static str,
+                value: String,
+            },
+            Remove {
+                profile: &'static str,
+                key: &'static str,
+            },
+        }
+
+        impl Edit {
+            fn profile(&self) -> &'static str {
+                match self {
+                    Edit::Set { profile, .. } | Edit::Remove { profile, .. } => profile,
+                }
+            }
+
+            fn key(&self) -> &'static str {
+                match self {
+                    Edit::Set { key, .. } | Edit::Remove { key, .. } => key,
+                }
+            }
+
+            fn apply(&self, text: &str, kind: FileKind) -> String {
+                match self {
+                    Edit::Set {
+                        profile,
+                        key,
+                        value,
+                    } => set_property(text, kind, profile, key, value),
+                    Edit::Remove { profile, key } => remove_property(text, kind, profile, key),
+                }
+            }
+        }
+
+        fn edit() -> impl Strategy<Value = Edit> {
+            let profile = prop_oneof![
+                5 => proptest::sample::select(NAMES.to_vec()),
+                1 => Just("new"),
+            ];
+            let key = prop_oneof![
+                5 => proptest::sample::select(KEYS.to_vec()),
+                1 => Just("new_key"),
+            ];
+            // A well-formed value: what ses-doctor writes (regions, key IDs, secrets, ARNs).
+            let value = "[A-Za-z0-9/+=:._-]{1,40}";
+            prop_oneof![
+                3 => (profile.clone(), key.clone(), value)
+                    .prop_map(|(profile, key, value)| Edit::Set { profile, key, value }),
+                1 => (profile, key).prop_map(|(profile, key)| Edit::Remove { profile, key }),
+            ]
+        }
+
+        /// The bytes of every section that is not one of `profile`'s, in file order: each
+        /// section's lines from its header up to its `end`.
+        fn other_sections(text: &str, kind: FileKind, profile: &str) -> Vec<String> {
+            let lines = lines_with_endings(text);
+            sections(text, kind)
+                .iter()
+                .filter(|s| s.profile.as_deref() != Some(profile))
+                .map(|s| lines[s.header_line..s.end].concat())
+                .collect()
+        }
+
+        /// The Rust SDK's reading of one file, or `None` when it refuses the file.
+        fn sdk(text: &str, kind: FileKind) -> Option<ProfileSet> {
+            thread_local! {
+                static RUNTIME: tokio::runtime::Runtime =
+                    tokio::runtime::Builder::new_current_thread().build().unwrap();
+            }
+            let kind = match kind {
+                FileKind::Config => EnvConfigFileKind::Config,
+                FileKind::Credentials => EnvConfigFileKind::Credentials,
+            };
+            let files = EnvConfigFiles::builder()
+                .with_contents(kind, text.to_owned())
+                .build();
+            RUNTIME.with(|rt| {
+                rt.block_on(aws_config::profile::load(
+                    &aws_types::os_shim_internal::Fs::from_slice(&[]),
+                    &aws_types::os_shim_internal::Env::from_slice(&[]),
+                    &files,
+                    None,
+                ))
+                .ok()
+            })
+        }
+
+        type Reading = (BTreeMap<String, Profile>, BTreeMap<String, SsoSession>);
+
+        /// Everything the SDK reads from the file but `profile`: the other profiles and the
+        /// sso-sessions (the `[services]` sections are compared on their own).
+        fn reading_without(set: &ProfileSet, profile: &str) -> Reading {
+            let profiles = set
+                .profiles()
+                .filter(|p| *p != profile)
+                .map(|p| (p.to_owned(), set.get_profile(p).unwrap().clone()))
+                .collect();
+            let sessions = set
+                .sso_sessions()
+                .map(|s| (s.to_owned(), set.sso_session(s).unwrap().clone()))
+                .collect();
+            (profiles, sessions)
+        }
+
+        /// The edited profile's other keys, as the SDK reads them.
+        fn other_keys(set: &ProfileSet, profile: &str, key: &str) -> Vec<Option<String>> {
+            KEYS.iter()
+                .chain(["new_key"].iter())
+                .filter(|k| **k != key)
+                .map(|k| {
+                    set.get_profile(profile)
+                        .and_then(|p| p.get(k))
+                        .map(str::to_owned)
+                })
+                .collect()
+        }
+
+        /// Whether a line of `key` in one of `profile`'s sections is followed by a continuation
+        /// line (indented; blank and comment lines in between do not end the value for the
+        /// SDK). The edits handle the key's own line only: see the ignored test
+        /// `an_edit_takes_the_continuation_of_the_value_along` below.
+        fn continued(text: &str, kind: FileKind, profile: &str, key: &str) -> bool {
+            let lines: Vec<&str> = lines_with_endings(text).into_iter().map(content).collect();
+            sections(text, kind)
+                .iter()
+                .filter(|s| s.profile.as_deref() == Some(profile))
+                .flat_map(|s| s.props.iter().filter(|p| p.key == key))
+                .any(|p| {
+                    lines[p.line + 1..]
+                        .iter()
+                        .find(|l| {
+                            !l.trim_matches(WHITESPACE).is_empty() && !l.starts_with(['#', ';'])
+                        })
+                        .is_some_and(|l| l.starts_with(WHITESPACE))
+                })
+        }
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 256,
+                ..ProptestConfig::default()
+            }
+        }
+
+        /// Found by the properties: a CR that does not end a CRLF is part of the line for the
+        /// SDK (`str::lines`), and was cut off by `content`, so `get_property` read `v` where the
+        /// SDK reads `v\r`, and a set value kept the stray CR (the SDK read `x\r`).
+        #[test]
+        fn a_lone_carriage_return_is_read_as_the_sdk_reads_it() {
+            for (text, old) in [("[a]\nk = v\r", "v\r"), ("[a]\r\nk = v\r\r\n", "v\r")] {
+                let kind = FileKind::Credentials;
+                let sdk_old = sdk(text, kind).unwrap();
+                assert_eq!(sdk_old.get_profile("a").and_then(|p| p.get("k")), Some(old));
+                assert_eq!(get_property(text, kind, "a", "k").as_deref(), Some(old));
+                let out = set_property(text, kind, "a", "k", "x");
+                let sdk_new = sdk(&out, kind).unwrap();
+                assert_eq!(
+                    sdk_new.get_profile("a").and_then(|p| p.get("k")),
+                    Some("x"),
+                    "{out:?}"
+                );
+            }
+        }
+
+        /// Known bug, found by the properties (reported, not fixed): an edit handles the key's
+        /// own line, not the continuation lines after it, which the SDK reads as part of the
+        /// value. After a set the SDK reads the new value plus the continuation; after a remove
+        /// the continuation joins the property above, or the file no longer parses. The property
+        /// `the_rust_sdk_reads_the_edit_and_nothing_else` leaves this shape out (`continued`).
+        #[test]
+        #[ignore = "known bug: edits leave a value's continuation lines behind"]
+        fn an_edit_takes_the_continuation_of_the_value_along() {
+            let kind = FileKind::Config;
+            let text = "[default]\ns3=eu-west-1\n  max_concurrent_requests = 10\n";
+            let out = set_property(text, kind, "default", "s3", "A");
+            let set = sdk(&out, kind).unwrap();
+            assert_eq!(
+                set.get_profile("default").and_then(|p| p.get("s3")),
+                Some("A"),
+                "{out:?}"
+            );
+
+            let kind = FileKind::Credentials;
+            let text = "[a]\nk = 1\naws_session_token = x\n  more\n";
+            let out = remove_property(text, kind, "a", "aws_session_token");
+            let set = sdk(&out, kind).unwrap();
+            assert_eq!(
+                set.get_profile("a").and_then(|p| p.get("k")),
+                Some("1"),
+                "{out:?}"
+            );
+
+            let text = "[a]\naws_session_token = x\n  more\n";
+            let out = remove_property(text, kind, "a", "aws_session_token");
+            assert!(sdk(&out, kind).is_some(), "the SDK refuses {out:?}");
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            /// (a) Every section that is not the edited profile's keeps its bytes. A line
+            /// added after an unterminated last line needs a line ending first: the original is
+            /// compared so terminated.
+            #[test]
+            fn an_edit_leaves_every_other_section_byte_for_byte((kind, text) in doc(), edit in edit()) {
+                let out = edit.apply(&text, kind);
+                let base = ["\n", "\r\n"]
+                    .map(|eol| format!("{text}{eol}"))
+                    .into_iter()
+                    .find(|t| !text.ends_with('\n') && out.len() > t.len() && out.starts_with(t.as_str()))
+                    .unwrap_or_else(|| text.clone());
+                let before = other_sections(&base, kind, edit.profile());
+                let after = other_sections(&out, kind, edit.profile());
+                prop_assert_eq!(before, after, "{:?}\n{:?}", text, out);
+            }
+
+            /// (b) A file the Rust SDK reads is still read after the edit: the edited profile
+            /// has the new value (set) or none (remove), and every other profile and
+            /// sso-session reads exactly as before.
+            #[test]
+            fn the_rust_sdk_reads_the_edit_and_nothing_else((kind, text) in doc(), edit in edit()) {
+                let Some(before) = sdk(&text, kind) else {
+                    return Ok(());
+                };
+                // The known bug (see `continued`), and a file that ends in a lone CR: a line
+                // added after it turns that CR into a CRLF, so the last value loses it.
+                if continued(&text, kind, edit.profile(), edit.key()) || text.ends_with('\r') {
+                    return Ok(());
+                }
+                let out = edit.apply(&text, kind);
+                let after = sdk(&out, kind);
+                prop_assert!(after.is_some(), "the SDK refuses the result\n{:?}\n{:?}", text, out);
+                let after = after.unwrap();
+                let (profile, key) = (edit.profile(), edit.key());
+                let read = after.get_profile(profile).and_then(|p| p.get(key));
+                match &edit {
+                    Edit::Set { value, .. } => {
+                        prop_assert_eq!(read, Some(value.as_str()), "{:?}\n{:?}", text, out)
+                    }
+                    Edit::Remove { .. } => prop_assert_eq!(read, None, "{:?}\n{:?}", text, out),
+                }
+                prop_assert_eq!(
+                    reading_without(&before, profile),
+                    reading_without(&after, profile),
+                    "{:?}\n{:?}", text, out
+                );
+                prop_assert_eq!(before.other_sections(), after.other_sections());
+                prop_assert_eq!(
+                    other_keys(&before, profile, key),
+                    other_keys(&after, profile, key),
+                    "the edited profile's other keys\n{:?}\n{:?}", text, out
+                );
+            }
+
+            /// (c) Setting the same value twice changes nothing the second time; removing twice
+            /// likewise. And ses-doctor's own reader finds the edit.
+            #[test]
+            fn edits_are_idempotent_and_read_back((kind, text) in doc(), edit in edit()) {
+                let once = edit.apply(&text, kind);
+                let twice = edit.apply(&once, kind);
+                prop_assert_eq!(&once, &twice, "{:?}", text);
+                let read = get_property(&once, kind, edit.profile(), edit.key());
+                match &edit {
+                    Edit::Set { value, .. } => prop_assert_eq!(read, Some(value.clone())),
+                    Edit::Remove { .. } => prop_assert_eq!(read, None),
+                }
+            }
+        }
     }
 }
