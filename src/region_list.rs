@@ -143,8 +143,8 @@ pub fn render_human(list: &RegionList) -> String {
     out.push('\n');
     for r in &list.regions {
         let mut line = row(
-            &r.name,
-            &r.display,
+            r.name,
+            r.display,
             if r.opt_in { "yes" } else { "no" },
             &r.smtp_endpoint,
         );
