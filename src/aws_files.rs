@@ -756,7 +756,6 @@ mod tests {
     /// `get_property` against the Rust SDK's own parser, line by line.
     #[test]
     fn values_are_read_as_the_rust_sdk_reads_them() {
-        use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
         let lines = [
             "k = v",
             "k=v",
@@ -769,22 +768,9 @@ mod tests {
             "k =",
             "k = v = w # c",
         ];
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
         for line in lines {
             let text = format!("[profile a]\n{line}\n");
-            let files = EnvConfigFiles::builder()
-                .with_contents(EnvConfigFileKind::Config, text.clone())
-                .build();
-            let set = runtime
-                .block_on(aws_config::profile::load(
-                    &aws_types::os_shim_internal::Fs::real(),
-                    &aws_types::os_shim_internal::Env::from_slice(&[]),
-                    &files,
-                    None,
-                ))
-                .unwrap();
+            let set = crate::shared_files::sdk_reading(&[(FileKind::Config, &text)]).unwrap();
             let sdk = set.get_profile("a").and_then(|p| p.get("k"));
             assert_eq!(
                 get_property(&text, FileKind::Config, "a", "k").as_deref(),
@@ -938,7 +924,6 @@ mod tests {
     mod properties {
         use super::*;
         use aws_config::profile::{Profile, ProfileSet};
-        use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
         use aws_runtime::env_config::section::SsoSession;
         use proptest::prelude::*;
         use std::collections::BTreeMap;
@@ -1257,26 +1242,7 @@ mod tests {
 
         /// The Rust SDK's reading of one file, or `None` when it refuses the file.
         fn sdk(text: &str, kind: FileKind) -> Option<ProfileSet> {
-            thread_local! {
-                static RUNTIME: tokio::runtime::Runtime =
-                    tokio::runtime::Builder::new_current_thread().build().unwrap();
-            }
-            let kind = match kind {
-                FileKind::Config => EnvConfigFileKind::Config,
-                FileKind::Credentials => EnvConfigFileKind::Credentials,
-            };
-            let files = EnvConfigFiles::builder()
-                .with_contents(kind, text.to_owned())
-                .build();
-            RUNTIME.with(|rt| {
-                rt.block_on(aws_config::profile::load(
-                    &aws_types::os_shim_internal::Fs::from_slice(&[]),
-                    &aws_types::os_shim_internal::Env::from_slice(&[]),
-                    &files,
-                    None,
-                ))
-                .ok()
-            })
+            crate::shared_files::sdk_reading(&[(kind, text)])
         }
 
         type Reading = (BTreeMap<String, Profile>, BTreeMap<String, SsoSession>);

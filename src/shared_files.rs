@@ -127,6 +127,40 @@ impl SharedFiles {
     }
 }
 
+/// The Rust SDK's reading of file texts given as they are (config first, the credentials file's
+/// values winning), or `None` when it refuses them. For the checks that compare an edit with the
+/// SDK's own parser (unit and property tests, the fuzz targets, the end-to-end harness). The
+/// parser does no I/O with contents given; this runs it on a one-thread runtime, so it must not be
+/// called from inside another runtime.
+pub fn sdk_reading(files: &[(FileKind, &str)]) -> Option<ProfileSet> {
+    thread_local! {
+        static RUNTIME: Option<tokio::runtime::Runtime> =
+            tokio::runtime::Builder::new_current_thread().build().ok();
+    }
+    let mut builder = EnvConfigFiles::builder();
+    for (kind, text) in files {
+        let kind = match kind {
+            FileKind::Config => EnvConfigFileKind::Config,
+            FileKind::Credentials => EnvConfigFileKind::Credentials,
+        };
+        builder = builder.with_contents(kind, *text);
+    }
+    if files.is_empty() {
+        builder = builder.with_contents(EnvConfigFileKind::Config, "");
+    }
+    let files = builder.build();
+    RUNTIME.with(|rt| {
+        rt.as_ref()?
+            .block_on(aws_config::profile::load(
+                &aws_types::os_shim_internal::Fs::from_slice(&[]),
+                &aws_types::os_shim_internal::Env::from_slice(&[]),
+                &files,
+                None,
+            ))
+            .ok()
+    })
+}
+
 fn read_one(path: PathBuf, kind: FileKind) -> Result<SharedFile, Failure> {
     let bad = |what: String| Failure::usage(format!("{}: {what}", path.display()));
     let meta = match std::fs::metadata(&path) {

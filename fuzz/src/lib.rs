@@ -3,7 +3,6 @@
 //! everything else without failing on a known finding).
 
 use aws_config::profile::ProfileSet;
-use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use ses_doctor::aws_files::{self, FileKind};
 
 /// Characters of a profile name or key that the Rust SDK accepts (`validate_identifier` in
@@ -14,32 +13,9 @@ pub fn is_identifier(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c))
 }
 
-pub fn sdk_kind(kind: FileKind) -> EnvConfigFileKind {
-    match kind {
-        FileKind::Config => EnvConfigFileKind::Config,
-        FileKind::Credentials => EnvConfigFileKind::Credentials,
-    }
-}
-
 /// The Rust SDK's reading of one file, or `None` when it refuses it.
 pub fn sdk(text: &str, kind: FileKind) -> Option<ProfileSet> {
-    thread_local! {
-        static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("a current-thread runtime");
-    }
-    let files = EnvConfigFiles::builder()
-        .with_contents(sdk_kind(kind), text.to_owned())
-        .build();
-    RUNTIME.with(|rt| {
-        rt.block_on(aws_config::profile::load(
-            &aws_types::os_shim_internal::Fs::from_slice(&[]),
-            &aws_types::os_shim_internal::Env::from_slice(&[]),
-            &files,
-            None,
-        ))
-        .ok()
-    })
+    ses_doctor::shared_files::sdk_reading(&[(kind, text)])
 }
 
 /// Runs a future to completion on this thread's runtime.

@@ -421,24 +421,21 @@ fn rust_sdk_profiles(
     config: &Option<String>,
     credentials: &Option<String>,
 ) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
-    use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
-    let files = EnvConfigFiles::builder()
-        .with_contents(
-            EnvConfigFileKind::Config,
-            config.clone().unwrap_or_default(),
-        )
-        .with_contents(
-            EnvConfigFileKind::Credentials,
-            credentials.clone().unwrap_or_default(),
-        )
-        .build();
-    let set = futures_lite_block_on(aws_config::profile::load(
-        &aws_types::os_shim_internal::Fs::real(),
-        &aws_types::os_shim_internal::Env::from_slice(&[]),
-        &files,
-        None,
-    ))
-    .unwrap_or_else(|e| panic!("the Rust SDK refuses the files: {e}"));
+    use ses_doctor::aws_files::FileKind;
+    let config = config.clone().unwrap_or_default();
+    let credentials = credentials.clone().unwrap_or_default();
+    // On a thread of its own: this runs from `Drop`, inside a test's runtime.
+    let set = std::thread::scope(|s| {
+        s.spawn(|| {
+            ses_doctor::shared_files::sdk_reading(&[
+                (FileKind::Config, config.as_str()),
+                (FileKind::Credentials, credentials.as_str()),
+            ])
+        })
+        .join()
+        .expect("profile loader thread")
+    })
+    .expect("the Rust SDK refuses the files");
     set.profiles()
         .map(|name| {
             let p = set.get_profile(name).expect("listed profile");
@@ -449,24 +446,6 @@ fn rust_sdk_profiles(
             (name.to_owned(), values)
         })
         .collect()
-}
-
-/// The profile loader does no I/O with contents given: a one-thread runtime runs it, also from
-/// `Drop` inside a test's own runtime.
-fn futures_lite_block_on<F: std::future::Future + Send>(future: F) -> F::Output
-where
-    F::Output: Send,
-{
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            tokio::runtime::Builder::new_current_thread()
-                .build()
-                .expect("runtime")
-                .block_on(future)
-        })
-        .join()
-        .expect("profile loader thread")
-    })
 }
 
 /// A `ses-doctor` invocation, with the secrets it must never print.

@@ -93,7 +93,7 @@ fn regions_table_and_json() {
     let out = offline(&home).args(["regions"]).run();
     out.assert_code(0);
     assert!(out.stdout.contains(
-        "eu-west-1       Europe (Ireland)            no      email-smtp.eu-west-1.amazonaws.com"
+        "eu-west-1      Europe (Ireland)          no     email-smtp.eu-west-1.amazonaws.com"
     ));
     assert!(out.stdout.contains("465, 2465 (TLS wrapper)"));
     let out = offline(&home).args(["regions", "--output", "json"]).run();
