@@ -26,11 +26,12 @@ fuzz_target!(|data: &[u8]| {
     for token in secret_shaped(&text) {
         assert!(!masked.contains(token), "mask_secrets keeps {token:?}");
         assert!(!e.input.contains(token), "the echoed input keeps {token:?}");
-        // Known finding (reported with issue #10): an ARN is read up to whitespace, a quote or
-        // a bracket, so a secret joined to it (`user/mailer;secret=...`, `...&SecretKey=...`)
-        // becomes part of `found.principal` (or `resource`, `identities`) and shows unmasked.
+        // Known finding (reported with issue #10): an ARN or an action is read up to
+        // whitespace, a quote or a bracket, so a secret joined to it (`user/mailer;secret=...`,
+        // `...&SecretKey=...`, `iam:ListAcces<40 characters>`) becomes part of
+        // `found.principal` (or `resource`, `action`, `identities`) and shows unmasked.
         let f = &e.found;
-        let extracted = [&f.principal, &f.resource]
+        let extracted = [&f.principal, &f.resource, &f.action]
             .into_iter()
             .flatten()
             .chain(&f.identities)
