@@ -336,15 +336,26 @@ pub fn endpoint_url(url: &str, name: &str) -> Result<(), Failure> {
         .split_once("://")
         .filter(|(s, _)| s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https"))
     else {
-        let hint = if !url.contains("://") && !url.contains(char::is_whitespace) && !url.is_empty()
+        // Whatever the scheme, `user:password@` is never shown.
+        let masked = match url.rfind('@') {
+            Some(at) => match url[..at].rfind("://") {
+                Some(s) => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+                None => format!("***@{}", &url[at + 1..]),
+            },
+            None => url.to_owned(),
+        };
+        // The hint only for printable ASCII: nothing raw reaches the terminal.
+        let hint = if !url.contains("://")
+            && !masked.is_empty()
+            && masked.chars().all(|c| c.is_ascii_graphic())
         {
-            format!(" (did you mean http://{url}?)")
+            format!(" (did you mean http://{masked}?)")
         } else {
             String::new()
         };
         return Err(Failure::usage(format!(
             "{name} {} is not an http:// or https:// URL{hint}",
-            shown(url)
+            shown(&masked)
         )));
     };
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -1033,5 +1044,18 @@ mod tests {
             describe_char('Ａ'),
             "U+FF21 (a full-width character, which looks like 'A')"
         );
+    }
+
+    #[test]
+    fn a_password_in_a_wrong_scheme_url_is_never_shown() {
+        for url in [
+            "ftp://mailer:S3cretPass99@host",
+            "mailer:S3cretPass99@localhost:4566",
+            "x\u{1b}[31mRED",
+        ] {
+            let e = endpoint_url(url, "--endpoint-url").unwrap_err();
+            assert!(!e.message.contains("S3cretPass99"), "{}", e.message);
+            assert!(!e.message.contains('\u{1b}'), "{:?}", e.message);
+        }
     }
 }
