@@ -183,6 +183,7 @@ impl RegionSetting {
         self.raw.as_ref().map(|name| RegionInfo {
             name: name.clone(),
             source: self.source.to_owned(),
+            previous: None,
         })
     }
 }

@@ -1,6 +1,11 @@
 //! Whether a fix may be applied: with `--yes` every proposed fix is applied with its defaults;
 //! with `--dry-run` it is planned only; on a terminal the person is asked; otherwise (a pipe, a
 //! CI job without `--yes`) nothing is changed and the report says how to apply the fix.
+//!
+//! On a terminal the diagnosis comes before any question: a first pass runs in [`Mode::Plan`],
+//! which changes nothing and records each question it would have asked (the fix plan); the
+//! person reads the diagnosis and the plan, then approves the plan as a whole
+//! ([`Consent::approved`]) or fix by fix ([`Mode::Ask`]) for the pass that applies them.
 
 use crate::exit::Failure;
 use crate::report::FixStatus;
@@ -16,15 +21,20 @@ pub enum Mode {
     Ask,
     /// No terminal and no `--yes`: never prompt, change nothing.
     ReportOnly,
+    /// The diagnosis pass on a terminal: never prompt, change nothing, record the questions.
+    Plan,
+    /// The fixes of the plan were approved together: apply those, ask about any other.
+    Approved,
 }
 
 impl Mode {
-    pub fn detect(yes: bool, dry_run: bool) -> Mode {
+    /// `json`: a JSON report is read by a program, so it never comes with a question.
+    pub fn detect(yes: bool, dry_run: bool, json: bool) -> Mode {
         if dry_run {
             Mode::DryRun
         } else if yes {
             Mode::Yes
-        } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        } else if !json && std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
             Mode::Ask
         } else {
             Mode::ReportOnly
@@ -45,7 +55,8 @@ pub trait Prompter: Sync {
     ) -> Result<String, Failure>;
 }
 
-/// dialoguer on stderr, with the spinner suspended while it asks.
+/// dialoguer on stderr. The spinner is cleared first, not just hidden: a spinner redrawn after
+/// the answer would leave a frozen frame above the prompt's line, or draw on it after Ctrl-C.
 pub struct TerminalPrompter {
     activity: std::sync::Arc<crate::printer::Activity>,
 }
@@ -67,14 +78,15 @@ fn prompt_error(e: dialoguer::Error) -> Failure {
 
 impl Prompter for TerminalPrompter {
     fn confirm(&self, question: &str, default: bool) -> Result<bool, Failure> {
-        self.activity.suspend(|| {
+        self.activity.clear();
+        {
             crate::terminal::flush_input();
             dialoguer::Confirm::new()
                 .with_prompt(question)
                 .default(default)
                 .interact()
                 .map_err(prompt_error)
-        })
+        }
     }
 
     fn input(
@@ -83,7 +95,8 @@ impl Prompter for TerminalPrompter {
         default: &str,
         validate: &dyn Fn(&str) -> Result<(), String>,
     ) -> Result<String, Failure> {
-        self.activity.suspend(|| {
+        self.activity.clear();
+        {
             crate::terminal::flush_input();
             dialoguer::Input::<String>::new()
                 .with_prompt(prompt)
@@ -92,11 +105,12 @@ impl Prompter for TerminalPrompter {
                 .interact_text()
                 .map(|text| text.trim().to_owned())
                 .map_err(prompt_error)
-        })
+        }
     }
 
     fn select(&self, prompt: &str, items: &[String], default: usize) -> Result<usize, Failure> {
-        self.activity.suspend(|| {
+        self.activity.clear();
+        {
             crate::terminal::flush_input();
             dialoguer::Select::new()
                 .with_prompt(prompt)
@@ -104,13 +118,27 @@ impl Prompter for TerminalPrompter {
                 .default(default)
                 .interact()
                 .map_err(prompt_error)
-        })
+        }
     }
 }
 
 pub struct Consent {
     pub mode: Mode,
     prompter: Box<dyn Prompter>,
+    /// [`Mode::Plan`]: the questions that would have been asked, in the order of the flow.
+    planned: std::sync::Mutex<Vec<Planned>>,
+    /// [`Mode::Approved`]: the questions approved together.
+    approved: Vec<String>,
+}
+
+/// A fix the diagnosis pass would have asked about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Planned {
+    /// The question, as the fixing pass asks it (so an approval can be matched to it).
+    pub question: String,
+    /// Not needed to make sending work (rotating, retiring a spare key): asked with "no" as
+    /// the default, and applied together with the others only when its own flag was given.
+    pub optional: bool,
 }
 
 /// What to do with one fix.
@@ -123,7 +151,41 @@ pub enum Decision {
 
 impl Consent {
     pub fn new(mode: Mode, prompter: Box<dyn Prompter>) -> Self {
-        Consent { mode, prompter }
+        Consent {
+            mode,
+            prompter,
+            planned: std::sync::Mutex::new(Vec::new()),
+            approved: Vec::new(),
+        }
+    }
+
+    /// The fixing pass after the person approved `plan` as a whole: each approved question is
+    /// answered "yes" without asking again; a question the plan did not have is asked.
+    pub fn approved(prompter: Box<dyn Prompter>, plan: &[Planned]) -> Self {
+        Consent {
+            approved: plan.iter().map(|p| p.question.clone()).collect(),
+            ..Consent::new(Mode::Approved, prompter)
+        }
+    }
+
+    /// What a [`Mode::Plan`] pass would have asked, in order, each question once.
+    pub fn plan(&self) -> Vec<Planned> {
+        self.planned.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    fn record(&self, question: &str, optional: bool) {
+        if let Ok(mut planned) = self.planned.lock() {
+            if !planned.iter().any(|p| p.question == question) {
+                planned.push(Planned {
+                    question: question.to_owned(),
+                    optional,
+                });
+            }
+        }
+    }
+
+    fn is_approved(&self, question: &str) -> bool {
+        self.approved.iter().any(|q| q == question)
     }
 
     /// May the change described by `question` be made?
@@ -132,7 +194,12 @@ impl Consent {
             Mode::Yes => Decision::Apply,
             Mode::DryRun => Decision::Leave(FixStatus::Planned),
             Mode::ReportOnly => Decision::Leave(FixStatus::Proposed),
-            Mode::Ask => {
+            Mode::Plan => {
+                self.record(question, false);
+                Decision::Leave(FixStatus::Proposed)
+            }
+            Mode::Approved if self.is_approved(question) => Decision::Apply,
+            Mode::Ask | Mode::Approved => {
                 if self.prompter.confirm(question, true)? {
                     Decision::Apply
                 } else {
@@ -150,8 +217,13 @@ impl Consent {
             Mode::Yes if forced => Decision::Apply,
             Mode::Yes | Mode::ReportOnly => Decision::Leave(FixStatus::Proposed),
             Mode::DryRun => Decision::Leave(FixStatus::Planned),
-            Mode::Ask if forced => Decision::Apply,
-            Mode::Ask => {
+            Mode::Plan => {
+                self.record(question, !forced);
+                Decision::Leave(FixStatus::Proposed)
+            }
+            Mode::Ask | Mode::Approved if forced => Decision::Apply,
+            Mode::Approved if self.is_approved(question) => Decision::Apply,
+            Mode::Ask | Mode::Approved => {
                 if self.prompter.confirm(question, false)? {
                     Decision::Apply
                 } else {
@@ -164,7 +236,7 @@ impl Consent {
     /// A yes/no question for the person (revealing a secret), "no" without a terminal.
     pub fn ask(&self, question: &str) -> Result<bool, Failure> {
         match self.mode {
-            Mode::Ask => self.prompter.confirm(question, false),
+            Mode::Ask | Mode::Approved => self.prompter.confirm(question, false),
             _ => Ok(false),
         }
     }
@@ -189,6 +261,38 @@ impl Consent {
             _ => Ok(default),
         }
     }
+}
+
+/// How the person wants the fixes of the plan applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FixChoice {
+    Together,
+    OneByOne,
+    Nothing,
+}
+
+/// Asked once, after the diagnosis and the plan are on screen.
+pub fn choose_fixes(prompter: &dyn Prompter, plan: &[Planned]) -> Result<FixChoice, Failure> {
+    let needed = plan.iter().filter(|p| !p.optional).count();
+    let mut items = Vec::new();
+    let mut choices = Vec::new();
+    if needed > 0 {
+        items.push(match (needed, plan.len() - needed) {
+            (1, 0) => "Apply the fix".to_owned(),
+            (n, 0) => format!("Apply the {n} fixes"),
+            (n, _) => format!(
+                "Apply the {n} fix{} (the optional ones are asked one by one)",
+                if n == 1 { "" } else { "es" }
+            ),
+        });
+        choices.push(FixChoice::Together);
+    }
+    items.push("Decide one by one".to_owned());
+    choices.push(FixChoice::OneByOne);
+    items.push("Change nothing".to_owned());
+    choices.push(FixChoice::Nothing);
+    let i = prompter.select("What should ses-doctor do?", &items, 0)?;
+    Ok(choices.get(i).copied().unwrap_or(FixChoice::Nothing))
 }
 
 #[cfg(test)]
@@ -296,6 +400,72 @@ pub mod scripted {
             ])),
         );
         assert_eq!(c.text("Name", "ses-sender", &valid).unwrap(), "wp-mailer");
+    }
+
+    #[test]
+    fn the_plan_records_each_question_and_asks_none() {
+        let c = Consent::new(Mode::Plan, Box::new(Scripted::new(vec![])));
+        assert_eq!(
+            c.decide("Create a key?").unwrap(),
+            Decision::Leave(FixStatus::Proposed)
+        );
+        assert_eq!(
+            c.decide_optional("Rotate?", false).unwrap(),
+            Decision::Leave(FixStatus::Proposed)
+        );
+        assert_eq!(
+            c.decide_optional("Delete spare?", true).unwrap(),
+            Decision::Leave(FixStatus::Proposed)
+        );
+        c.decide("Create a key?").unwrap();
+        assert!(
+            !c.ask("show?").unwrap(),
+            "nothing is revealed while planning"
+        );
+        assert_eq!(
+            c.text("Name", "ses-sender", &|_| Ok(())).unwrap(),
+            "ses-sender"
+        );
+        let plan = c.plan();
+        let summary: Vec<(&str, bool)> = plan
+            .iter()
+            .map(|p| (p.question.as_str(), p.optional))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("Create a key?", false),
+                ("Rotate?", true),
+                ("Delete spare?", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn an_approved_plan_applies_its_fixes_and_asks_about_others() {
+        let plan = vec![
+            Planned {
+                question: "Create a key?".into(),
+                optional: false,
+            },
+            Planned {
+                question: "Rotate?".into(),
+                optional: true,
+            },
+        ];
+        let prompter = Scripted::new(vec![Answer::Confirm(false), Answer::Confirm(true)]);
+        let c = Consent::approved(Box::new(prompter), &plan);
+        assert_eq!(c.decide("Create a key?").unwrap(), Decision::Apply);
+        assert_eq!(
+            c.decide_optional("Rotate?", false).unwrap(),
+            Decision::Apply
+        );
+        // Not in the plan the person read: asked.
+        assert_eq!(
+            c.decide("Set the region?").unwrap(),
+            Decision::Leave(FixStatus::Declined)
+        );
+        assert!(c.ask("Show the secret?").unwrap());
     }
 
     #[test]

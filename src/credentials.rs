@@ -383,6 +383,7 @@ pub struct RoleDenied {
 }
 
 /// The outcome of looking for one set of credentials.
+#[derive(Clone)]
 pub struct Lookup {
     pub source: Source,
     /// How they were (or would have been) obtained.
@@ -437,6 +438,7 @@ impl Lookup {
             detail: self.detail.clone(),
             profile: self.source.profile().map(str::to_owned),
             access_key_id: self.key.as_ref().ok().map(|k| k.id.clone()),
+            previous_access_key_id: None,
         }
     }
 }

@@ -5,7 +5,7 @@
 use crate::cli::{ColorChoice, GlobalOpts, OutputFormat};
 use crate::diagnose::Progress;
 use crate::render;
-use crate::report::{Report, Step, StepId, StepStatus};
+use crate::report::{Report, Step, StepId};
 use crate::secret::Secret;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
@@ -45,16 +45,12 @@ impl Activity {
             return;
         }
         if let Ok(mut slot) = self.bar.lock() {
-            match slot.take() {
-                Some(bar) => {
-                    bar.set_style(
-                        ProgressStyle::with_template("  {msg}")
-                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                    );
-                    bar.finish_with_message(line);
-                }
-                None => eprintln!("  {line}"),
+            // The spinner goes, and the line is written as plain text: a finished bar is padded
+            // to the terminal's edge and left without a newline, which the next line runs into.
+            if let Some(bar) = slot.take() {
+                bar.finish_and_clear();
             }
+            eprintln!("{line}");
         }
     }
 
@@ -79,8 +75,17 @@ impl Activity {
 pub struct Printer {
     pub format: OutputFormat,
     color: bool,
+    /// Colour on stderr (the checklist), by the same rules for that stream.
+    err_color: bool,
     verbose: u8,
     github_actions: bool,
+    /// Columns to wrap the report at.
+    width: usize,
+    /// A person watches stderr: each step's checklist line stays there as the step finishes.
+    /// Otherwise the progress is a spinner that leaves nothing behind.
+    checklist: bool,
+    /// The human report goes to the same screen as the checklist, so it does not repeat it.
+    report_after_checklist: bool,
     pub activity: Arc<Activity>,
 }
 
@@ -93,14 +98,25 @@ impl Printer {
             ColorChoice::Never => false,
             ColorChoice::Auto => stdout_tty && !no_color,
         };
+        let stderr_tty = std::io::stderr().is_terminal();
+        let err_color = match opts.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => stderr_tty && !no_color,
+        };
+        let checklist = stderr_tty && (stdout_tty || opts.output == OutputFormat::Json);
         Printer {
             format: opts.output,
             color,
+            err_color,
             verbose: opts.verbose,
             github_actions: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+            width: report_width(stdout_tty),
+            checklist,
+            report_after_checklist: checklist && stdout_tty && opts.output == OutputFormat::Human,
             // Progress only for a person watching stderr.
             activity: Arc::new(Activity {
-                enabled: std::io::stderr().is_terminal(),
+                enabled: stderr_tty,
                 bar: Mutex::new(None),
             }),
         }
@@ -111,18 +127,59 @@ impl Printer {
         self.color
     }
 
+    fn layout(&self) -> render::human::Layout {
+        let mut layout =
+            render::human::Layout::new(self.width, self.verbose > 0, self.report_after_checklist);
+        layout.home = std::env::var("HOME").ok().filter(|h| h.len() > 1);
+        layout
+    }
+
     pub fn report(&self, report: &Report) {
         self.activity.clear();
         let text = match self.format {
             OutputFormat::Json => render::json::render(report),
-            OutputFormat::Human => {
-                render::human::render(report, &render::human::Theme::new(self.color))
-            }
+            OutputFormat::Human => render::human::render(
+                report,
+                &render::human::Theme::new(self.color),
+                &self.layout(),
+            ),
         };
         write_stdout(&text);
         if self.github_actions {
             self.github(report);
         }
+    }
+
+    /// The diagnosis of a person's terminal run, and the fixes ses-doctor would make, before
+    /// anything is asked.
+    pub fn diagnosis(&self, report: &Report, plan: &[crate::consent::Planned]) {
+        self.activity.clear();
+        let theme = render::human::Theme::new(self.color);
+        let layout = render::human::Layout {
+            asking_next: true,
+            ..self.layout()
+        };
+        let mut text = render::human::render(report, &theme, &layout);
+        text.push_str(&render::human::plan(plan, &theme, &layout));
+        write_stdout(&text);
+    }
+
+    /// The person chose to change nothing: the diagnosis above is the report.
+    pub fn nothing_changed(&self, report: &Report) {
+        self.note("Nothing was changed.");
+        if self.github_actions {
+            self.github(report);
+        }
+    }
+
+    /// The report of the pass that applied the fixes and checked again.
+    pub fn after_fixes(&self, report: &Report) {
+        self.activity.clear();
+        write_stdout(&format!(
+            "\n{}\n",
+            render::human::Theme::new(self.color).bold_text("After the fixes")
+        ));
+        self.report(report);
     }
 
     /// Annotations on stderr, and the Markdown summary appended to `$GITHUB_STEP_SUMMARY`.
@@ -203,24 +260,39 @@ impl Progress for Printer {
     }
 
     fn step_finished(&self, step: &Step) {
-        let mark = match step.status {
-            StepStatus::Passed => "✓",
-            StepStatus::Warning => "!",
-            StepStatus::Failed | StepStatus::Incomplete => "✗",
-            StepStatus::Skipped => "-",
-        };
-        let status = match step.status {
-            StepStatus::Passed => "passed",
-            StepStatus::Warning => "warning",
-            StepStatus::Failed => "failed",
-            StepStatus::Incomplete => "incomplete",
-            StepStatus::Skipped => "skipped",
-        };
-        self.activity.finish(format!(
-            "{mark} Step {} · {} {status}",
-            step.number, step.title
-        ));
+        if self.checklist {
+            let theme = render::human::Theme::new(self.err_color);
+            self.activity
+                .finish(render::human::step_line(step, &theme, stderr_width()));
+        } else {
+            self.activity.clear();
+        }
     }
+}
+
+/// The terminal's width for the report on stdout; without a terminal, `COLUMNS` when set (as
+/// less and man use it), else a readable default.
+fn report_width(stdout_tty: bool) -> usize {
+    let from_env = || {
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<usize>().ok())
+            .filter(|c| *c > 0)
+    };
+    let terminal = stdout_tty
+        .then(|| console::Term::stdout().size_checked())
+        .flatten()
+        .map(|(_, cols)| cols as usize);
+    terminal
+        .or_else(from_env)
+        .unwrap_or(render::human::Layout::DEFAULT_WIDTH)
+}
+
+fn stderr_width() -> usize {
+    console::Term::stderr()
+        .size_checked()
+        .map(|(_, cols)| cols as usize)
+        .unwrap_or(render::human::Layout::DEFAULT_WIDTH)
 }
 
 fn write_stdout(text: &str) {

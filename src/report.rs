@@ -154,6 +154,10 @@ pub struct Finding {
     pub fixes: Vec<Fix>,
     /// True once an applied fix was verified to remove the problem.
     pub resolved: bool,
+    /// Set on an open problem an earlier step already reported (the step's number): one cause,
+    /// seen twice, is counted and annotated once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeat_of: Option<u8>,
 }
 
 impl Finding {
@@ -166,6 +170,7 @@ impl Finding {
             evidence: Vec::new(),
             fixes: Vec::new(),
             resolved: false,
+            repeat_of: None,
         }
     }
 
@@ -268,13 +273,20 @@ pub struct CredentialsInfo {
     pub profile: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_key_id: Option<String>,
+    /// The key the run started with, when a fix replaced it (`access_key_id` is the new one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_access_key_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct RegionInfo {
     pub name: String,
-    /// `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, `profile`, or `none`.
+    /// `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, `profile`, or `none`; `fix` when this
+    /// run set it.
     pub source: String,
+    /// The region the run started with, when a fix changed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -334,6 +346,11 @@ impl Report {
         self.finish();
     }
 
+    /// Recomputes the summary after findings were changed in place.
+    pub fn refresh(&mut self) {
+        self.finish();
+    }
+
     pub fn step(&self, id: StepId) -> Option<&Step> {
         self.steps.iter().find(|s| s.id == id)
     }
@@ -362,10 +379,31 @@ impl Report {
         }
     }
 
+    /// Marks repeats: an open problem whose code an earlier step already reported open is the
+    /// same cause seen again (the test email refused for the Deny step 3 found).
+    fn mark_repeats(&mut self) {
+        let mut seen: Vec<(crate::codes::Code, u8)> = Vec::new();
+        for step in &mut self.steps {
+            let mut here = Vec::new();
+            for f in &mut step.findings {
+                let open = !f.resolved && f.severity >= Severity::Warning;
+                f.repeat_of = seen
+                    .iter()
+                    .find(|(code, _)| open && *code == f.code)
+                    .map(|(_, n)| *n);
+                if open && f.repeat_of.is_none() {
+                    here.push((f.code, step.number));
+                }
+            }
+            seen.extend(here);
+        }
+    }
+
     fn finish(&mut self) {
+        self.mark_repeats();
         let open = |sev| {
             self.findings()
-                .filter(|f| f.severity == sev && !f.resolved)
+                .filter(|f| f.severity == sev && !f.resolved && f.repeat_of.is_none())
                 .count()
         };
         let (errors, warnings) = (open(Severity::Error), open(Severity::Warning));
@@ -423,6 +461,37 @@ mod tests {
         r.push_step(step);
         assert_eq!(r.exit_code(), ExitCode::Incomplete);
         assert_eq!(r.summary.exit_code, 3);
+    }
+
+    #[test]
+    fn one_cause_in_two_steps_is_counted_once() {
+        let mut permissions = Step::new(StepId::Permissions);
+        permissions.push(Finding::new(
+            Code::PermissionExplicitlyDenied,
+            Severity::Error,
+            "denied",
+        ));
+        let mut email = Step::new(StepId::TestEmail);
+        email.push(Finding::new(
+            Code::PermissionExplicitlyDenied,
+            Severity::Error,
+            "SES refused",
+        ));
+        email.push(Finding::new(Code::SesSandbox, Severity::Error, "sandbox"));
+        let mut r = Report::new(ReportCredentials::default(), None);
+        r.push_step(email);
+        r.push_step(permissions);
+        assert_eq!(r.summary.errors, 2, "two causes");
+        let email = r.step(StepId::TestEmail).unwrap();
+        assert_eq!(email.findings[0].repeat_of, Some(3));
+        assert_eq!(email.findings[1].repeat_of, None);
+        assert_eq!(
+            r.step(StepId::Permissions).unwrap().findings[0].repeat_of,
+            None
+        );
+        // Still a failed step and a failing run: the repeat is only not counted twice.
+        assert_eq!(email.status, StepStatus::Failed);
+        assert_eq!(r.exit_code(), ExitCode::Problems);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use crate::aws_setup::{self, AwsSetup};
 use crate::cli::{
     Cli, Command, DiagnoseArgs, OutputFormat, PolicyArg, SmtpPasswordArgs, SmtpTlsArg, ViaArg,
 };
-use crate::consent::{Consent, Mode, TerminalPrompter};
+use crate::consent::{Consent, FixChoice, Mode, TerminalPrompter};
 use crate::credentials::{Environment, PastedKey, Resolver};
 use crate::diagnose::permissions::PolicyChoice;
 use crate::diagnose::region::regions_to_scan;
@@ -189,45 +189,69 @@ async fn diagnose(cli: &Cli, args: &DiagnoseArgs, printer: &Printer) -> anyhow::
 
     let scan_regions = regions_to_scan(args.regions.as_deref(), c.region.valid())?;
     let email = test_email_options(args, access_key_id.is_some())?;
-    let consent = Consent::new(
-        Mode::detect(g.yes, g.dry_run),
-        Box::new(TerminalPrompter::new(printer.activity.clone())),
+    let mode = Mode::detect(g.yes, g.dry_run, printer.format == OutputFormat::Json);
+    let prompter = || Box::new(TerminalPrompter::new(printer.activity.clone()));
+    let first = Consent::new(
+        if mode == Mode::Ask { Mode::Plan } else { mode },
+        prompter(),
     );
-    let report = diagnose::run(
+    let diagnosis = Diagnosis {
+        env,
+        files,
+        profiles,
+        profile_flag: g.profile.as_deref(),
+        setup,
+        region: c.region.clone(),
+        sending,
+        admin,
+        consent: &first,
+        scan_regions,
+        from: args.from.clone(),
+        policy: match args.policy {
+            PolicyArg::FullAccess => PolicyChoice::FullAccess,
+            PolicyArg::SendOnly => PolicyChoice::SendOnly,
+        },
+        keys: KeyOptions {
+            write_profile: args.write_profile.clone(),
+            credentials_out: args.credentials_out.clone(),
+            delete_old_key: args.delete_old_key,
+            deactivate_old_key: args.deactivate_old_key,
+            rotate_key: args.rotate_key,
+            user_name: args.user_name.clone(),
+            new_user: args.new_user,
+            reuse_user: args.reuse_user,
+        },
+        email,
+        reveal: printer,
+    };
+    let diagnosed = diagnose::run(diagnosis.clone(), printer).await?;
+    let plan = first.plan();
+    if mode != Mode::Ask || plan.is_empty() {
+        printer.report(&diagnosed);
+        return Ok(diagnosed.exit_code());
+    }
+
+    // A person at a terminal: the diagnosis first, then the fixes they approve, then the flow
+    // again to apply them and prove the result.
+    printer.diagnosis(&diagnosed, &plan);
+    let consent = match crate::consent::choose_fixes(prompter().as_ref(), &plan)? {
+        FixChoice::Together => Consent::approved(prompter(), &plan),
+        FixChoice::OneByOne => Consent::new(Mode::Ask, prompter()),
+        FixChoice::Nothing => {
+            printer.nothing_changed(&diagnosed);
+            return Ok(diagnosed.exit_code());
+        }
+    };
+    let fixed = diagnose::run(
         Diagnosis {
-            env,
-            files,
-            profiles,
-            profile_flag: g.profile.as_deref(),
-            setup,
-            region: c.region.clone(),
-            sending,
-            admin,
             consent: &consent,
-            scan_regions,
-            from: args.from.clone(),
-            policy: match args.policy {
-                PolicyArg::FullAccess => PolicyChoice::FullAccess,
-                PolicyArg::SendOnly => PolicyChoice::SendOnly,
-            },
-            keys: KeyOptions {
-                write_profile: args.write_profile.clone(),
-                credentials_out: args.credentials_out.clone(),
-                delete_old_key: args.delete_old_key,
-                deactivate_old_key: args.deactivate_old_key,
-                rotate_key: args.rotate_key,
-                user_name: args.user_name.clone(),
-                new_user: args.new_user,
-                reuse_user: args.reuse_user,
-            },
-            email,
-            reveal: printer,
+            ..diagnosis
         },
         printer,
     )
     .await?;
-    printer.report(&report);
-    Ok(report.exit_code())
+    printer.after_fixes(&fixed);
+    Ok(fixed.exit_code())
 }
 
 /// Arguments turned into configuration: the environment, the shared files as read once, the

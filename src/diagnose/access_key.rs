@@ -204,7 +204,15 @@ pub struct KeyContext<'a> {
     pub region: &'a str,
     pub delete_old_key: bool,
     pub deactivate_old_key: bool,
-    pub reveal: &'a dyn Reveal,
+    /// Keys created in this run. Their SMTP password is offered at the end of the run, for the
+    /// region the run ends with (a region fix may come after the key).
+    pub new_keys: &'a std::sync::Mutex<Vec<NewKey>>,
+}
+
+/// A key created in this run, and the region its SMTP password was first given for.
+pub struct NewKey {
+    pub key: AccessKey,
+    pub region: String,
 }
 
 /// Who on this machine holds which access key, read at the moment a key would be retired: every
@@ -571,15 +579,20 @@ pub async fn create_key(
     finding.resolved = true;
     finding.fixes.push(fix);
     // SMTP passwords are derived from the secret: a new key means a new SMTP password.
-    finding.note("SMTP",
-        format!(
-            "a mailer that sends over SMTP needs the new key's SMTP password for {0}: user name {1}, password from `ses-doctor smtp-password --region {0}`{2}",
+    finding.note(
+        SMTP_NOTE,
+        smtp_note(
             ctx.region,
-            new_key.id,
-            if ctx.target.credentials_out.is_some() { " (also in the --credentials-out file)" } else { "" }
+            &new_key.id,
+            ctx.target.credentials_out.is_some(),
         ),
     );
-    offer_reveal(ctx, &new_key)?;
+    if let Ok(mut keys) = ctx.new_keys.lock() {
+        keys.push(NewKey {
+            key: new_key.clone(),
+            region: ctx.region.to_owned(),
+        });
+    }
     Ok(Some(working))
 }
 
@@ -750,26 +763,59 @@ fn write_credentials_out(
     written
 }
 
-/// On a terminal, the person may see the new secret once (to paste it into the mailer), and the
-/// SMTP password derived for the region.
-fn offer_reveal(ctx: &KeyContext<'_>, key: &AccessKey) -> Result<(), Failure> {
-    if !ctx.reveal.can_reveal() {
+/// The label of the note that tells a mailer using SMTP what changes with a new key.
+pub const SMTP_NOTE: &str = "SMTP";
+
+/// What a mailer using SMTP needs after a key change, for `region`.
+pub fn smtp_note(region: &str, key_id: &str, in_credentials_out: bool) -> String {
+    format!(
+        "a mailer that sends over SMTP needs the new key's SMTP password for {region}: user name {key_id}, password from `ses-doctor smtp-password --region {region}`{}",
+        if in_credentials_out { " (also in the --credentials-out file)" } else { "" }
+    )
+}
+
+/// `--credentials-out` holds the SMTP password for the region the key was made in; a run that
+/// then moves the mailer to another region adds the password for that one.
+pub fn add_smtp_password(
+    path: &std::path::Path,
+    key: &AccessKey,
+    region: &str,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let smtp = smtp_password::derive(&key.secret, region);
+    let mut file = std::fs::OpenOptions::new().append(true).open(path)?;
+    write!(
+        file,
+        "# SMTP password for {region}, where this run moved the mailer:\nses_smtp_password_{} = {}\n",
+        region.replace('-', "_"),
+        smtp.expose()
+    )
+    .and_then(|_| file.sync_all())
+}
+
+/// On a terminal, the person may see a new secret once (to paste it into the mailer), and the
+/// SMTP password derived for `region`: the region the run ended with.
+pub fn offer_reveal(
+    consent: &Consent,
+    reveal: &dyn Reveal,
+    key: &AccessKey,
+    region: &str,
+) -> Result<(), Failure> {
+    if !reveal.can_reveal() {
         return Ok(());
     }
-    if ctx
-        .consent
-        .ask("Show the new secret access key once, to paste into the mailer?")?
-    {
-        ctx.reveal
-            .reveal(&format!("Secret access key for {}", key.id), &key.secret);
-    }
-    if ctx.consent.ask(&format!(
-        "Show the SES SMTP password for {} (for mailers that use SMTP)?",
-        ctx.region
+    if consent.ask(&format!(
+        "Show the new secret access key {} once, to paste into the mailer?",
+        key.id
     ))? {
-        let smtp = smtp_password::derive(&key.secret, ctx.region);
-        ctx.reveal.reveal(
-            &format!("SMTP password for {} (user name {})", ctx.region, key.id),
+        reveal.reveal(&format!("Secret access key for {}", key.id), &key.secret);
+    }
+    if consent.ask(&format!(
+        "Show the SES SMTP password for {region} (for mailers that use SMTP)?"
+    ))? {
+        let smtp = smtp_password::derive(&key.secret, region);
+        reveal.reveal(
+            &format!("SMTP password for {region} (user name {})", key.id),
             &smtp,
         );
     }
@@ -1378,35 +1424,12 @@ mod tests {
     fn reveal_with(answers: Vec<crate::consent::scripted::Answer>, recorder: &Recorder) {
         use crate::consent::{scripted::Scripted, Consent, Mode};
         let consent = Consent::new(Mode::Ask, Box::new(Scripted::new(answers)));
-        let setup = AwsSetup::new(
-            None,
-            None,
-            aws_runtime::env_config::file::EnvConfigFiles::builder()
-                .with_contents(aws_runtime::env_config::file::EnvConfigFileKind::Config, "")
-                .build(),
-            Duration::from_secs(1),
-        )
-        .unwrap();
-        let config = SdkConfig::builder().build();
-        let target = SaveTarget::default();
-        let env = Environment::default();
-        let ctx = KeyContext {
-            iam: &config,
-            env: &env,
-            setup: &setup,
-            consent: &consent,
-            target: &target,
-            region: "eu-west-1",
-            delete_old_key: false,
-            deactivate_old_key: false,
-            reveal: recorder,
-        };
         let key = AccessKey {
             id: "AKIAIOSFODNN7EXAMPLE".into(),
             secret: Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
             session_token: None,
         };
-        offer_reveal(&ctx, &key).unwrap();
+        offer_reveal(&consent, recorder, &key, "eu-west-1").unwrap();
     }
 
     #[test]

@@ -85,6 +85,17 @@ where
 /// The finding for trouble with `service` ("STS", "IAM", "SES in eu-west-1"). `timeout` is the
 /// bound each call had, retries included.
 pub fn finding(trouble: &Trouble, service: &str, timeout: Option<Duration>) -> Finding {
+    finding_at(trouble, service, timeout, None)
+}
+
+/// [`finding`], naming in the title the endpoint the calls went to.
+fn finding_at(
+    trouble: &Trouble,
+    service: &str,
+    timeout: Option<Duration>,
+    endpoint: Option<&str>,
+) -> Finding {
+    let at = endpoint.map(|u| format!(" at {u}")).unwrap_or_default();
     match trouble {
         Trouble::NoAnswer { timed_out, detail } => {
             let what = match (timed_out, timeout) {
@@ -94,7 +105,7 @@ pub fn finding(trouble: &Trouble, service: &str, timeout: Option<Duration>) -> F
             Finding::new(
                 Code::EndpointUnreachable,
                 Severity::Error,
-                format!("AWS {service} did not answer, so this check could not finish"),
+                format!("AWS {service} did not answer{at}, so this check could not finish"),
             )
             .explain(
                 "Nothing is known about the credentials from this: the request got no answer. \
@@ -108,7 +119,7 @@ pub fn finding(trouble: &Trouble, service: &str, timeout: Option<Duration>) -> F
             Code::AwsUnavailable,
             Severity::Error,
             format!(
-                "AWS {service} is throttling or failing requests, so this check could not finish"
+                "AWS {service} is throttling or failing requests{at}, so this check could not finish"
             ),
         )
         .explain(
@@ -122,7 +133,7 @@ pub fn finding(trouble: &Trouble, service: &str, timeout: Option<Duration>) -> F
         Trouble::Unreadable(detail) => Finding::new(
             Code::AwsCallFailed,
             Severity::Error,
-            format!("AWS {service}'s answer could not be read, so this check could not finish"),
+            format!("AWS {service}'s answer{at} could not be read, so this check could not finish"),
         )
         .explain(
             "The answer was cut off or is not what AWS sends (a proxy or a captive portal in \
@@ -140,10 +151,13 @@ pub fn finding(trouble: &Trouble, service: &str, timeout: Option<Duration>) -> F
 /// [`finding`] for a call made with `clients`: with the bound of the call, and the endpoint when
 /// one was set (a wrong `--endpoint-url` is the usual reason for no answer).
 pub fn finding_for(trouble: &Trouble, service: &str, clients: &dyn Clients) -> Finding {
-    let f = finding(trouble, service, clients.timeout());
     match clients.endpoint() {
-        Some(url) => f.evidence("endpoint", url),
-        None => f,
+        // The endpoint is in the title: it is the first thing to check, and evidence is shown
+        // only with -v.
+        Some(url) => {
+            finding_at(trouble, service, clients.timeout(), Some(&url)).evidence("endpoint", url)
+        }
+        None => finding(trouble, service, clients.timeout()),
     }
 }
 

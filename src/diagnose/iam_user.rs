@@ -37,6 +37,8 @@ pub struct NewUser<'a> {
     pub policy: PolicyChoice,
     /// Identity ARNs for the send-only policy (`*` when unknown).
     pub resources: Vec<String>,
+    /// The mailer's profile holds root keys, which the new user's key takes the place of.
+    pub replaces_root: bool,
 }
 
 pub fn new_step() -> Step {
@@ -55,6 +57,27 @@ pub fn missing_user(name: &str) -> Finding {
          keys), or the name is mistyped. A new user with permission to send and a new key \
          replaces it.",
     )
+}
+
+/// After the mailer moved off the root keys: they still work until the root user deletes them.
+pub fn root_keys_active(root_key: &Result<crate::secret::AccessKey, String>) -> Finding {
+    let id = root_key
+        .as_ref()
+        .map(|k| k.id.as_str())
+        .unwrap_or("(unknown)");
+    Finding::new(
+        Code::RootCredentials,
+        Severity::Warning,
+        format!("The root user's access key {id} is still active"),
+    )
+    .explain(
+        "The mailer no longer needs it, but anyone who has it can do anything in the account. \
+         Only the root user can delete it (ses-doctor does not): sign in as root, then \
+         Security credentials > Access keys > Delete. It stays in the backup file until then.",
+    )
+    .fix(Fix::manual(format!(
+        "Delete the root access key {id} (console, signed in as root: Security credentials)"
+    )))
 }
 
 pub fn requested(name: &str) -> Finding {
@@ -82,8 +105,13 @@ pub async fn create_sender(
     let mut fix = Fix {
         kind: FixKind::Automatic,
         description: format!(
-            "Create the IAM user {name} with {grant} and a new access key saved in {}",
-            target_text(ctx)
+            "Create the IAM user {name} with {grant} and a new access key saved in {}{}",
+            target_text(ctx),
+            if input.replaces_root && ctx.target.profile.is_some() {
+                " in place of the root user's keys (kept in the backup)"
+            } else {
+                ""
+            }
         ),
         command: Some(format!("aws iam create-user --user-name {name}")),
         status: FixStatus::Proposed,

@@ -3,6 +3,13 @@
 //! Steps run in flow order, except that a broken key is repaired (step 4) or a missing IAM user
 //! created (step 5) right after step 1 finds the problem, so that steps 2 and 3 can run with
 //! working credentials. The report always lists the steps in flow order.
+//!
+//! Whether a fix is applied is the [`Consent`]'s decision. On a terminal, `run` is called twice
+//! (see `run.rs`): first with [`crate::consent::Mode::Plan`], which changes nothing and records
+//! the fixes it would have asked about, so the person reads the whole diagnosis before any
+//! question; then, if they approve, again to apply the fixes and check everything once more
+//! with the final credentials and region. Whatever the run hands the mailer (the header, the
+//! SMTP password of a new key) is computed at the end, from that final state ([`conclude`]).
 
 pub mod access_key;
 pub mod aws_errors;
@@ -42,6 +49,7 @@ pub struct KeyOptions {
     pub reuse_user: bool,
 }
 
+#[derive(Clone)]
 pub struct Diagnosis<'a> {
     pub env: &'a Environment,
     pub files: &'a SharedFiles,
@@ -200,6 +208,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
         credentials_out: d.keys.credentials_out.clone(),
     };
     let early_region = d.region.valid().unwrap_or(DEFAULT_REGION);
+    let new_keys = std::sync::Mutex::new(Vec::new());
     // IAM changes go through the admin credentials, else the sending ones (root keys may).
     let writer: &dyn Clients = admin_clients.unwrap_or(&sending);
     let ctx = KeyContext {
@@ -211,7 +220,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
         region: early_region,
         delete_old_key: d.keys.delete_old_key,
         deactivate_old_key: d.keys.deactivate_old_key,
-        reveal: d.reveal,
+        new_keys: &new_keys,
     };
     let mut key_step: Option<Step> = None;
     let mut user_step: Option<Step> = None;
@@ -301,6 +310,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
                             reuse: d.keys.reuse_user,
                             policy: d.policy,
                             resources: vec!["*".into()],
+                            replaces_root: false,
                         },
                     )
                     .await?;
@@ -361,6 +371,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
                 reuse: d.keys.reuse_user,
                 policy: d.policy,
                 resources: vec!["*".into()],
+                replaces_root: root,
             },
         )
         .await?;
@@ -372,9 +383,14 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
                     .filter(|f| f.code == Code::RootCredentials)
                 {
                     f.resolved = true;
-                    f.note("after the fix", format!("the mailer's profile now holds the key of IAM user {name} (step 5); delete the root keys in the console"));
+                    f.note(
+                        "after the fix",
+                        format!("the mailer sends as IAM user {name} (step 5)"),
+                    );
                 }
-                id_step.refresh();
+                // Only the root user can delete its keys, in the console: until then they are
+                // still a way into everything, so the run does not end clean-sounding.
+                id_step.push(iam_user::root_keys_active(&d.sending.key));
             }
             current.replace(w);
         }
@@ -388,11 +404,12 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
     let caller = match (&current.caller, identity_ok) {
         (Some(c), true) => c.clone(),
         _ => {
-            let reason = if identity_incomplete {
-                "step 1 could not finish (AWS gave no usable answer), so nothing after it could be checked"
-            } else {
-                "step 1 found a problem with the credentials to fix first"
+            let reason = match (identity_incomplete, Clients::endpoint(&current.config)) {
+                (true, Some(url)) => format!("step 1 got no usable answer from {url} (--endpoint-url / AWS_ENDPOINT_URL), so nothing after it could be checked"),
+                (true, None) => "step 1 could not finish (AWS gave no usable answer), so nothing after it could be checked".to_owned(),
+                (false, _) => "step 1 found a problem with the credentials to fix first".to_owned(),
             };
+            let reason = reason.as_str();
             push(
                 &mut report,
                 progress,
@@ -430,6 +447,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
             } else {
                 push_skipped(&mut report, progress, &[StepId::TestEmail], reason);
             }
+            conclude(&mut report, &d, &current, early_region, &new_keys)?;
             return Ok(report);
         }
     };
@@ -549,7 +567,74 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
     })
     .await?;
     push(&mut report, progress, step);
+    conclude(&mut report, &d, &current, send_region, &new_keys)?;
     Ok(report)
+}
+
+/// The run's end state, in the header and in what the mailer is given: a key or region a fix
+/// changed is shown as it is now, and the SMTP password of a key made in this run is offered
+/// for the region the run ends with (a region fix may have come after the key).
+fn conclude(
+    report: &mut Report,
+    d: &Diagnosis<'_>,
+    current: &Current,
+    region: &str,
+    new_keys: &std::sync::Mutex<Vec<access_key::NewKey>>,
+) -> Result<(), Failure> {
+    let new_keys = std::mem::take(&mut *new_keys.lock().unwrap_or_else(|e| e.into_inner()));
+    if let Some(sending) = report.credentials.sending.as_mut() {
+        if new_keys.iter().any(|k| k.key.id == current.key.id)
+            && sending.access_key_id.as_deref() != Some(current.key.id.as_str())
+        {
+            sending.previous_access_key_id = sending.access_key_id.take();
+            sending.access_key_id = Some(current.key.id.clone());
+        }
+    }
+    let region_fixed = report
+        .step(StepId::Region)
+        .is_some_and(|s| s.findings.iter().any(|f| f.resolved && applied(f)));
+    if region_fixed {
+        let before = report.region.as_ref().map(|r| r.name.clone());
+        if before.as_deref() != Some(region) {
+            report.region = Some(crate::report::RegionInfo {
+                name: region.to_owned(),
+                source: "fix".into(),
+                previous: before,
+            });
+        }
+    }
+    for new in &new_keys {
+        if new.region != region {
+            let mut note =
+                access_key::smtp_note(region, &new.key.id, d.keys.credentials_out.is_some());
+            if let Some(out) = d.keys.credentials_out.as_deref().filter(|p| p.exists()) {
+                if let Err(e) = access_key::add_smtp_password(out, &new.key, region) {
+                    note.push_str(&format!(
+                        "; it could not be added to {}: {e}",
+                        out.display()
+                    ));
+                }
+            }
+            for e in report
+                .steps
+                .iter_mut()
+                .flat_map(|s| s.findings.iter_mut())
+                .flat_map(|f| f.evidence.iter_mut())
+                .filter(|e| e.label == access_key::SMTP_NOTE && e.value.contains(&new.key.id))
+            {
+                e.value = note.clone();
+            }
+        }
+        access_key::offer_reveal(d.consent, d.reveal, &new.key, region)?;
+    }
+    report.refresh();
+    Ok(())
+}
+
+fn applied(f: &Finding) -> bool {
+    f.fixes
+        .iter()
+        .any(|x| x.status == crate::report::FixStatus::Applied)
 }
 
 async fn user_exists(clients: &dyn Clients, name: &str) -> bool {

@@ -677,12 +677,22 @@ async fn probe_fallback(
             .content(content)
             .send()
             .await;
+        let mut sources = Vec::new();
         let decision = match &result {
             Ok(_) => Verdict::Allowed,
             Err(e) => match e.code() {
                 Some("AccessDeniedException" | "AccessDenied") => {
-                    notes.push(format!("{action}: {}", e.message().unwrap_or_default()));
-                    Verdict::ImplicitDeny
+                    let said = e.message().unwrap_or_default();
+                    notes.push(format!("{action}: {said}"));
+                    // SES names an explicit Deny, and where it is, in its own words: granting
+                    // cannot fix that, so it must not read as a missing permission.
+                    match explicit_deny_in(said) {
+                        Some(layer) => {
+                            sources.push(layer);
+                            Verdict::ExplicitDeny
+                        }
+                        None => Verdict::ImplicitDeny,
+                    }
                 }
                 // Authorised, then rejected for the unverified sender: the permission is there.
                 Some(code) => {
@@ -708,7 +718,7 @@ async fn probe_fallback(
         decisions.push(ActionDecision {
             action,
             decision,
-            sources: Vec::new(),
+            sources,
         });
     }
     let policies = Policies {
@@ -748,9 +758,44 @@ async fn probe_fallback(
     Ok(step)
 }
 
+/// The layer an AccessDenied message says holds an explicit Deny ("… with an explicit deny in an
+/// identity-based policy"), as the report names it.
+fn explicit_deny_in(message: &str) -> Option<String> {
+    let lower = message.to_ascii_lowercase();
+    let at = lower.find("with an explicit deny")?;
+    let rest = lower[at..]
+        .trim_start_matches("with an explicit deny")
+        .trim()
+        .trim_start_matches("in ")
+        .trim_end_matches('.')
+        .trim();
+    Some(if rest.is_empty() {
+        "an explicit Deny (SES did not say where)".to_owned()
+    } else {
+        // "an identity-based policy", "a permissions boundary", "a service control policy"…
+        rest.to_owned()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ses_words_name_the_layer_of_an_explicit_deny() {
+        assert_eq!(
+            explicit_deny_in("User: arn:aws:iam::1:user/u is not authorized to perform: ses:SendEmail on resource: arn:aws:ses:eu-west-1:1:identity/x with an explicit deny in an identity-based policy").as_deref(),
+            Some("an identity-based policy")
+        );
+        assert_eq!(
+            explicit_deny_in("… with an explicit deny in a service control policy.").as_deref(),
+            Some("a service control policy")
+        );
+        assert_eq!(
+            explicit_deny_in("User: u is not authorized to perform: ses:SendEmail because no identity-based policy allows the ses:SendEmail action"),
+            None
+        );
+    }
 
     fn d(action: &'static str, decision: Verdict, sources: &[&str]) -> ActionDecision {
         ActionDecision {

@@ -20,7 +20,8 @@ fn escape_property(s: &str) -> String {
 pub fn annotations(report: &Report) -> Vec<String> {
     report
         .findings()
-        .filter(|f| !f.resolved)
+        // One annotation per cause: a repeat in a later step would say it twice.
+        .filter(|f| !f.resolved && f.repeat_of.is_none())
         .filter_map(|f| {
             let kind = match f.severity {
                 Severity::Error => "error",

@@ -481,9 +481,33 @@ async fn root_keys_are_replaced_by_a_new_iam_user() {
     let report = out.assert_code(0).report();
     let root = report.finding("root-credentials");
     assert!(root.resolved);
+    // The mailer is off the root keys, but they still open the whole account until the root
+    // user deletes them: the run says so instead of ending as if nothing were left.
+    let still_active: Vec<_> = report
+        .step(StepId::Identity)
+        .findings
+        .iter()
+        .filter(|f| f.code == "root-credentials" && !f.resolved)
+        .collect();
+    assert_eq!(still_active.len(), 1, "{:?}", report.codes());
+    assert_eq!(still_active[0].severity, Severity::Warning);
+    assert!(
+        still_active[0].title.contains(&account.root.access_key_id),
+        "{}",
+        still_active[0].title
+    );
+    assert_eq!(report.summary.warnings, 1);
     let user = report.finding("iam-user-missing");
     assert!(user.resolved);
     assert_eq!(user.fixes[0].status, FixStatus::Applied);
+    // Where the new key went, said in the fix: the profile that held the root keys.
+    assert!(
+        user.fixes[0]
+            .description
+            .contains("profile 'mailer' in place of the root user's keys"),
+        "{}",
+        user.fixes[0].description
+    );
     assert_eq!(report.step(StepId::IamUser).status, StepStatus::Passed);
     let new = new_keys_in(&home, "mailer");
     out.assert_no_secret(&new.secret_access_key);

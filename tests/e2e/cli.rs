@@ -35,6 +35,9 @@ pub struct CredentialSource {
     pub detail: String,
     pub profile: Option<String>,
     pub access_key_id: Option<String>,
+    /// The key the run started with, when a fix replaced it.
+    #[serde(default)]
+    pub previous_access_key_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
@@ -50,6 +53,9 @@ pub enum Source {
 pub struct Region {
     pub name: String,
     pub source: String,
+    /// The region the run started with, when a fix changed it.
+    #[serde(default)]
+    pub previous: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,6 +99,9 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     pub fixes: Vec<Fix>,
     pub resolved: bool,
+    /// The step that already reported this open problem.
+    #[serde(default)]
+    pub repeat_of: Option<u8>,
 }
 
 #[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy, PartialOrd, Ord)]

@@ -75,7 +75,8 @@ async fn healthy_key_passes_the_identity_step() {
     assert_eq!(report.step(StepId::TestEmail).status, StepStatus::Passed);
     assert_eq!(report.finding("test-email-sent").severity, Severity::Pass);
 
-    // The same diagnosis for a person: one section per step and a summary, on stdout.
+    // The same diagnosis for a person: a checklist line per step and a summary, on stdout. A
+    // passed step says what it found on its line, with nothing to read below it.
     let human = home
         .for_account(&account)
         .args(["diagnose", "--profile", "mailer"])
@@ -87,7 +88,27 @@ async fn healthy_key_passes_the_identity_step() {
         "{}",
         human.both()
     );
-    assert!(human.stdout.contains("[credentials-valid]"));
+    assert!(
+        human
+            .stdout
+            .contains("✓ Step 1 · Identity passed: AWS accepted the key: it belongs to"),
+        "{}",
+        human.stdout
+    );
+    assert!(human.stdout.contains("user/mailer"), "{}", human.stdout);
+    // Compact: the header, a line or two per step, the summary; the steps listed once.
+    assert!(
+        human.stdout.lines().count() <= 24,
+        "{} lines:\n{}",
+        human.stdout.lines().count(),
+        human.stdout
+    );
+    assert_eq!(human.stdout.matches("Step 1 · Identity").count(), 1);
+    assert!(
+        !human.stdout.contains("[credentials-valid]"),
+        "{}",
+        human.stdout
+    );
     assert!(human.stdout.contains("Nothing wrong remains."));
 }
 
@@ -437,11 +458,29 @@ async fn unreachable_endpoint_is_incomplete_not_a_verdict() {
         error.contains("Connection refused") || error == "no answer within 3 s (retries included)",
         "{error}"
     );
-    // Nothing after it is blamed on the credentials.
+    // Nothing after it is blamed on the credentials; each says which endpoint gave no answer.
+    let url = format!("http://127.0.0.1:{port}");
     for step in &report.steps[2..] {
         let reason = step.reason.as_deref().unwrap_or_default();
         assert!(!reason.contains("credentials"), "{:?}: {reason}", step.id);
+        assert!(reason.contains(&url), "{:?}: {reason}", step.id);
     }
+    // A person sees the endpoint without -v.
+    let human = home
+        .command(&url)
+        .env("AWS_ACCESS_KEY_ID", "AKIAQWERTYUIOPASDFGH")
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .args(["diagnose", "--timeout", "3"])
+        .secret(secret)
+        .run();
+    human.assert_code(3);
+    assert!(
+        human
+            .stdout
+            .contains(&format!("AWS STS did not answer at {url}")),
+        "{}",
+        human.stdout
+    );
 }
 
 /// The SES SMTP password, computed by Python's standard library from AWS's published algorithm,

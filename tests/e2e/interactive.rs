@@ -23,6 +23,8 @@ const RUN_DEADLINE: Duration = Duration::from_secs(120);
 /// A person reads the question before typing.
 const THINK: Duration = Duration::from_millis(300);
 const ARROW_DOWN: &str = "\x1b[B";
+/// Asked once, after the diagnosis and the list of fixes are on screen.
+const FIXES_QUESTION: &str = "What should ses-doctor do?";
 const ENTER: &str = "\r";
 
 /// A config file with neighbours, comments and odd spacing that a fix must leave alone.
@@ -39,6 +41,7 @@ struct Terminal {
     seen: Vec<u8>,
     /// Values that must never appear on the terminal (checked when the run ends).
     secrets: Vec<String>,
+    cols: u16,
 }
 
 /// How a terminal run ended.
@@ -48,6 +51,7 @@ struct Ended {
     screen: String,
     /// The terminal's settings once the run ended (`stty -a`).
     modes: String,
+    cols: u16,
 }
 
 impl Ended {
@@ -67,6 +71,22 @@ impl Ended {
             self.screen
         );
         self
+    }
+
+    /// The terminal as a person sees it at the end (what was overwritten is gone), each row with
+    /// whether it ran past the right edge into the next row.
+    fn rows(&self) -> Vec<(String, bool)> {
+        // Tall enough that nothing scrolls away.
+        let mut parser = vt100::Parser::new(2000, self.cols, 0);
+        parser.process(self.screen.as_bytes());
+        let screen = parser.screen();
+        let rows: Vec<String> = screen.rows(0, self.cols).collect();
+        let last = rows.iter().rposition(|r| !r.trim().is_empty()).unwrap_or(0);
+        rows.into_iter()
+            .take(last + 1)
+            .enumerate()
+            .map(|(i, r)| (r, screen.row_wrapped(i as u16)))
+            .collect()
     }
 
     /// The screen without escape sequences, for reading.
@@ -111,12 +131,19 @@ impl Terminal {
     /// Starts `doctor` in a new pseudo-terminal of 40 rows × 120 columns, echo on. `secrets`
     /// must never appear on it.
     fn start(doctor: SesDoctor, secrets: &[&str]) -> Terminal {
+        Terminal::start_sized(doctor, secrets, 120)
+    }
+
+    /// As [`start`](Self::start), `cols` wide.
+    fn start_sized(doctor: SesDoctor, secrets: &[&str], cols: u16) -> Terminal {
         let inner = doctor.into_command();
         // rexpect execs the command with the PTY as stdin, stdout and stderr; a shell sets the
         // terminal up as a person's first, then becomes ses-doctor (same process, same group).
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
-            .arg("stty rows 40 cols 120 echo && exec \"$0\" \"$@\"")
+            .arg(format!(
+                "stty rows 40 cols {cols} echo && exec \"$0\" \"$@\""
+            ))
             .arg(inner.get_program())
             .args(inner.get_args());
         for (key, value) in inner.get_envs() {
@@ -132,6 +159,7 @@ impl Terminal {
             session,
             seen: Vec::new(),
             secrets: secrets.iter().map(|s| s.to_string()).collect(),
+            cols,
         }
     }
 
@@ -226,6 +254,21 @@ impl Terminal {
     }
 
     /// Waits for the yes/no `question` and answers it with one key.
+    /// The question after the diagnosis: apply the fixes it listed, all together (the default).
+    fn apply_the_fixes(&mut self) {
+        self.expect(FIXES_QUESTION);
+        std::thread::sleep(THINK);
+        self.type_keys(ENTER);
+    }
+
+    /// The question after the diagnosis: decide fix by fix.
+    fn one_by_one(&mut self) {
+        self.expect(FIXES_QUESTION);
+        std::thread::sleep(THINK);
+        self.type_keys(ARROW_DOWN);
+        self.type_keys(ENTER);
+    }
+
     fn answer(&mut self, question: &str, yes: bool) {
         self.expect(question);
         self.type_keys(if yes { "y" } else { "n" });
@@ -257,6 +300,7 @@ impl Terminal {
             status,
             screen: self.screen(),
             modes,
+            cols: self.cols,
         };
         for secret in &self.secrets {
             ended.assert_no_secret(secret);
@@ -272,6 +316,11 @@ fn has_mode(modes: &str, mode: &str) -> bool {
 
 /// `text` without ANSI escape sequences (CSI and two-byte ones) and carriage returns.
 fn plain(text: &str) -> String {
+    strip_escapes(text).replace('\r', "")
+}
+
+/// `text` without ANSI escape sequences (CSI and two-byte ones).
+fn strip_escapes(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
@@ -286,7 +335,6 @@ fn plain(text: &str) -> String {
                     }
                 }
             }
-            '\r' => {}
             c => out.push(c),
         }
     }
@@ -395,6 +443,7 @@ async fn a_region_is_selected_from_the_list_and_written_to_the_profile() {
         diagnose(&home, &account, "us-east-1,eu-west-1,us-west-2"),
         &[&keys.secret_access_key, &account.admin.secret_access_key],
     );
+    term.one_by_one();
     term.expect("Which region should the mailer send through?");
     // Both regions, best first, each with what it has.
     term.expect_regex(r"eu-west-1 Europe \(Ireland\): example\.com; production access");
@@ -417,7 +466,7 @@ async fn a_region_is_selected_from_the_list_and_written_to_the_profile() {
 }
 
 #[tokio::test]
-async fn a_confirmed_grant_is_applied() {
+async fn the_diagnosis_is_on_screen_before_the_only_question_and_the_fixes_follow() {
     let account = emulator().new_account();
     let keys = no_permission(&account).await;
     let home = home_for(&account, &keys, "[profile mailer]\nregion = eu-west-1\n");
@@ -426,12 +475,142 @@ async fn a_confirmed_grant_is_applied() {
         diagnose(&home, &account, "eu-west-1,us-east-1"),
         &[&keys.secret_access_key, &account.admin.secret_access_key],
     );
-    term.answer("Attach AmazonSESFullAccess to mailer?", true);
+    term.expect(FIXES_QUESTION);
+    // Everything the person needs to decide is above the first question: what is wrong, why,
+    // and what ses-doctor would change.
+    let before = plain(&term.screen());
+    let asked = before.find(FIXES_QUESTION).unwrap();
+    for shown in [
+        "✗ mailer is not allowed ses:SendEmail or ses:SendRawEmail [permission-missing]",
+        "ses-doctor can fix this:",
+        "1. Attach AmazonSESFullAccess to mailer",
+    ] {
+        let at = before.find(shown);
+        assert!(
+            at.is_some_and(|at| at < asked),
+            "{shown:?} is not above the question:\n{before}"
+        );
+    }
+    assert!(
+        !before[..asked].contains("? ["),
+        "a yes/no question came before the diagnosis:\n{before}"
+    );
+    term.type_keys(ENTER);
     let ended = term.finish();
     ended
         .assert_code(0)
-        .assert_shows("fixed: Attach AmazonSESFullAccess to mailer");
+        .assert_shows("After the fixes")
+        .assert_shows("✓ now: IAM allows both actions")
+        .assert_shows("was: mailer is not allowed ses:SendEmail or ses:SendRawEmail");
     assert_eq!(attached(&account).await, vec![FULL_ACCESS.to_owned()]);
+    // Approved together: the fix itself was not asked again.
+    assert!(
+        !ended
+            .text()
+            .contains("Attach AmazonSESFullAccess to mailer? ["),
+        "{}",
+        ended.text()
+    );
+}
+
+#[tokio::test]
+async fn an_80_column_terminal_gets_whole_lines_and_no_spinner_is_left() {
+    let account = emulator().new_account();
+    let keys = no_permission(&account).await;
+    // The region is wrong too: two findings with long explanations, a fix with a command.
+    let home = home_for(&account, &keys, CONFIG);
+    let mut term = Terminal::start_sized(
+        diagnose(&home, &account, "us-east-1,eu-west-1"),
+        &[&keys.secret_access_key, &account.admin.secret_access_key],
+        80,
+    );
+    term.one_by_one();
+    term.answer("Set the region of profile 'mailer' to eu-west-1", false);
+    term.answer("Attach AmazonSESFullAccess to mailer?", false);
+    let ended = term.finish();
+    ended.assert_code(1);
+    // Every line the run wrote, as it was drawn (a spinner redraws its line after a CR; padding
+    // to the edge is not text), fits: a command is copied whole, so it alone may run on.
+    for line in drawn_lines(&ended.screen) {
+        assert!(
+            line.chars().count() <= 80 || line.trim_start().starts_with("$ "),
+            "a line runs past 80 columns: {line:?}\n{}",
+            ended.text()
+        );
+    }
+    // What is left on the screen at the end: no spinner frame (braille) frozen anywhere.
+    let rows = ended.rows();
+    for (i, (row, _)) in rows.iter().enumerate() {
+        assert!(
+            !row.chars().any(|c| ('\u{2800}'..='\u{28ff}').contains(&c)),
+            "a spinner frame is left on row {i}: {row:?}\n{}",
+            screen_of(&rows)
+        );
+    }
+    assert!(
+        rows.iter()
+            .any(|(r, _)| r.contains("Set region = eu-west-1")),
+        "{}",
+        screen_of(&rows)
+    );
+}
+
+/// Each line of `screen` as last drawn: escape sequences out, the text after the line's last
+/// carriage return, trailing blanks dropped.
+fn drawn_lines(screen: &str) -> Vec<String> {
+    screen
+        .split('\n')
+        .map(|line| {
+            let line = strip_escapes(line.trim_end_matches('\r'));
+            line.rsplit('\r').next().unwrap_or("").trim_end().to_owned()
+        })
+        .collect()
+}
+
+fn screen_of(rows: &[(String, bool)]) -> String {
+    rows.iter()
+        .map(|(r, w)| format!("{}{r}", if *w { "»" } else { " " }))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn the_smtp_password_offered_is_for_the_region_the_run_ends_with() {
+    // A broken secret and the wrong region: the new key comes first, the region fix after it;
+    // the SMTP password must be the one for the region the mailer is moved to.
+    let account = emulator().new_account();
+    let keys = healthy_sender(&account, "mailer", "eu-west-1").await;
+    let wrong = keys.with_wrong_secret();
+    let home = home_for(&account, &wrong, "[profile mailer]\nregion = us-east-1\n");
+    let mut term = Terminal::start(
+        diagnose(&home, &account, "us-east-1,eu-west-1"),
+        &[
+            &keys.secret_access_key,
+            &wrong.secret_access_key,
+            &account.admin.secret_access_key,
+        ],
+    );
+    term.apply_the_fixes();
+    // Not known before the key worked, so asked now.
+    term.answer("Set the region of profile 'mailer' to eu-west-1", true);
+    term.answer("Deactivate mailer's spare key", false);
+    term.answer("Show the new secret access key", false);
+    term.answer("Show the SES SMTP password for eu-west-1", true);
+    let ended = term.finish();
+    let text = std::fs::read_to_string(home.credentials_file()).unwrap();
+    let new_secret = profile_value(&text, "mailer", "aws_secret_access_key").unwrap();
+    assert_ne!(new_secret, wrong.secret_access_key, "a new key was saved");
+    ended
+        .assert_code(0)
+        .assert_shows(&smtp_password(&new_secret, "eu-west-1"))
+        .assert_no_secret(&smtp_password(&new_secret, "us-east-1"));
+    assert!(
+        !ended.text().contains("SMTP password for us-east-1"),
+        "{}",
+        ended.text()
+    );
+    let config = std::fs::read_to_string(home.config_file()).unwrap();
+    assert!(config.contains("region = eu-west-1"), "{config}");
 }
 
 #[tokio::test]
@@ -444,6 +623,7 @@ async fn a_declined_grant_is_left_and_reported_as_declined() {
         diagnose(&home, &account, "eu-west-1,us-east-1"),
         &[&keys.secret_access_key, &account.admin.secret_access_key],
     );
+    term.one_by_one();
     term.answer("Attach AmazonSESFullAccess to mailer?", false);
     let ended = term.finish();
     ended
@@ -501,6 +681,7 @@ async fn ctrl_c_at_a_prompt_exits_130_with_the_files_intact() {
         diagnose(&home, &account, "us-east-1,eu-west-1"),
         &[&keys.secret_access_key, &account.admin.secret_access_key],
     );
+    term.one_by_one();
     term.expect("Set the region of profile 'mailer' to eu-west-1");
     term.ctrl_c();
     let ended = term.finish();
@@ -533,11 +714,13 @@ async fn a_new_secret_is_shown_once_when_asked() {
             &account.admin.secret_access_key,
         ],
     );
+    term.one_by_one();
     term.answer("Create a new access key for mailer and save it in", true);
-    term.answer("Show the new secret access key once", true);
-    term.answer("Show the SES SMTP password for us-east-1", false);
     // The old key, now a spare, may be retired: not needed to send, so "no" here.
     term.answer("Deactivate mailer's spare key", false);
+    // The new secret and its SMTP password are offered once the run knows its final region.
+    term.answer("Show the new secret access key", true);
+    term.answer("Show the SES SMTP password for us-east-1", false);
     let ended = term.finish();
 
     let text = std::fs::read_to_string(home.credentials_file()).unwrap();
@@ -630,6 +813,7 @@ async fn a_key_typed_ahead_never_answers_the_next_question() {
         diagnose(&home, &account, "us-east-1,eu-west-1"),
         &[&keys.secret_access_key, &account.admin.secret_access_key],
     );
+    term.one_by_one();
     term.expect("Set the region of profile 'mailer' to eu-west-1");
     // "n" answers; the Enter after it must not answer the next question by default.
     term.type_keys("n\r");
@@ -698,19 +882,20 @@ async fn names_and_addresses_are_typed_and_validated() {
         ]),
         &[&root.secret_access_key],
     );
+    term.one_by_one();
     term.expect("Name of the IAM user to send with");
     // Refused with the rule, then asked again.
     term.type_keys("bad name!\r");
     term.expect("is not a valid IAM user name");
     term.type_keys("wp-sender\r");
     term.answer("Create the IAM user wp-sender", true);
-    term.answer("Show the new secret access key once", false);
-    term.answer("Show the SES SMTP password for us-east-1", false);
     // Only a domain is verified: the sender address is asked for, at that domain.
     term.expect("Send the test email from which address?");
     term.type_keys("someone@elsewhere.org\r");
     term.expect("an address at example.com");
     term.type_keys("wordpress@example.com\r");
+    term.answer("Show the new secret access key", false);
+    term.answer("Show the SES SMTP password for us-east-1", false);
     let ended = term.finish();
     ended
         .assert_code(0)

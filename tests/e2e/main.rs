@@ -13,6 +13,7 @@ mod emulator_smoke;
 mod explain;
 mod faults;
 mod files;
+mod flow;
 mod identity;
 mod interactive;
 mod permissions;

@@ -514,7 +514,7 @@ async fn human_report_says_how_to_apply_the_fixes() {
     );
     assert!(out
         .stdout
-        .contains("          $ aws configure set region eu-west-1 --profile mailer"));
+        .contains("        $ aws configure set region eu-west-1 --profile mailer"));
     assert!(
         out.stdout
             .contains("Next: ses-doctor can apply 1 of the fixes above"),
