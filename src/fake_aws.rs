@@ -23,6 +23,8 @@ pub struct Call {
     /// `iam.amazonaws.com`, `sts.us-east-1.amazonaws.com`, `email.eu-west-1.amazonaws.com`.
     pub host: String,
     pub path: String,
+    /// The access key the request was signed with.
+    pub key_id: String,
     /// Query-protocol services (IAM, STS): the `Action`.
     pub action: String,
     /// Query-protocol parameters, decoded.
@@ -80,6 +82,7 @@ type Log = Arc<Mutex<Vec<(Call, Instant, Option<Instant>)>>>;
 pub struct FakeAws {
     answer: Arc<AnswerFn>,
     delay: Duration,
+    key_id: String,
     calls: Log,
 }
 
@@ -95,7 +98,17 @@ impl FakeAws {
         FakeAws {
             answer: Arc::new(answer),
             delay,
+            key_id: "AKIAIOSFODNN7EXAMPLE".into(),
             calls: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// The same fake AWS (answers, log), called with another access key: for sending and admin
+    /// credentials side by side.
+    pub fn with_key(&self, key_id: &str) -> FakeAws {
+        FakeAws {
+            key_id: key_id.to_owned(),
+            ..self.clone()
         }
     }
 
@@ -134,9 +147,9 @@ impl FakeAws {
         http_client_fn(move |_, _| SharedHttpConnector::new(fake.clone()))
     }
 
-    fn credentials() -> Credentials {
+    fn credentials(&self) -> Credentials {
         Credentials::new(
-            "AKIAIOSFODNN7EXAMPLE",
+            self.key_id.clone(),
             "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
             None,
             None,
@@ -171,9 +184,17 @@ impl HttpConnector for FakeAws {
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .unwrap_or_default();
         let params = form_decode(&body);
+        // `AWS4-HMAC-SHA256 Credential=AKIA.../20240101/us-east-1/sts/aws4_request, ...`
+        let key_id = request
+            .headers()
+            .get("authorization")
+            .and_then(|a| a.split_once("Credential=")?.1.split('/').next())
+            .unwrap_or_default()
+            .to_owned();
         let call = Call {
             host: uri.host,
             path: uri.path,
+            key_id,
             action: params
                 .iter()
                 .find(|(n, _)| n == "Action")
@@ -226,7 +247,7 @@ impl Clients for FakeAws {
             aws_sdk_sts::Config::builder()
                 .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
                 .region(aws_sdk_sts::config::Region::new(region.to_owned()))
-                .credentials_provider(Self::credentials())
+                .credentials_provider(self.credentials())
                 .http_client(self.http_client())
                 .build(),
         )
@@ -236,7 +257,7 @@ impl Clients for FakeAws {
             aws_sdk_iam::Config::builder()
                 .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
                 .region(aws_sdk_iam::config::Region::new("us-east-1"))
-                .credentials_provider(Self::credentials())
+                .credentials_provider(self.credentials())
                 .http_client(self.http_client())
                 .build(),
         )
@@ -246,7 +267,7 @@ impl Clients for FakeAws {
             aws_sdk_sesv2::Config::builder()
                 .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
                 .region(aws_sdk_sesv2::config::Region::new(region.to_owned()))
-                .credentials_provider(Self::credentials())
+                .credentials_provider(self.credentials())
                 .http_client(self.http_client())
                 .build(),
         )
