@@ -5,12 +5,15 @@ pub mod aws_files;
 pub mod aws_setup;
 pub mod cli;
 pub mod codes;
+pub mod concurrent;
 pub mod consent;
 pub mod credentials;
 pub mod diagnose;
 pub mod exit;
 pub mod explain;
 pub mod failpoint;
+#[cfg(test)]
+pub mod fake_aws;
 pub mod key_journal;
 pub mod printer;
 pub mod region_list;

@@ -95,10 +95,13 @@ fn status(s: &Scanned) -> Status {
             verified_identities: vec![],
             detail: Some(m.clone()),
         },
-        Outcome::TimedOut => Status {
+        Outcome::TimedOut { cut_short } => Status {
             state: "no-answer",
             verified_identities: vec![],
-            detail: Some("timed out".into()),
+            detail: Some(match cut_short {
+                Some(cut) => cut.describe(),
+                None => "timed out".into(),
+            }),
         },
         Outcome::Failed(m) => Status {
             state: "no-answer",

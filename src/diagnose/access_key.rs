@@ -11,6 +11,7 @@
 use crate::aws_files::{self, FileKind, Updated};
 use crate::aws_setup::{AwsSetup, Clients};
 use crate::codes::Code;
+use crate::concurrent::join_all;
 use crate::consent::{Consent, Decision};
 use crate::credentials::Environment;
 use crate::diagnose::aws_errors;
@@ -90,6 +91,7 @@ impl std::fmt::Display for ListError {
     }
 }
 
+/// The user's keys with their last use, in IAM's order: the last-use look-ups of all keys at once.
 pub async fn list_keys(clients: &dyn Clients, user: &str) -> Result<Vec<KeyInfo>, ListError> {
     let iam = clients.iam();
     let out = iam
@@ -101,31 +103,30 @@ pub async fn list_keys(clients: &dyn Clients, user: &str) -> Result<Vec<KeyInfo>
             message: iam_error(&e),
             trouble: aws_errors::trouble(&e),
         })?;
-    let mut keys = Vec::new();
-    for m in out.access_key_metadata() {
-        let id = m.access_key_id().unwrap_or_default().to_owned();
-        let last_used = iam
-            .get_access_key_last_used()
-            .access_key_id(&id)
+    let last_used = join_all(out.access_key_metadata().iter().map(|m| {
+        iam.get_access_key_last_used()
+            .access_key_id(m.access_key_id().unwrap_or_default())
             .send()
-            .await
-            .ok()
-            .and_then(|o| {
+    }))
+    .await;
+    Ok(out
+        .access_key_metadata()
+        .iter()
+        .zip(last_used)
+        .map(|(m, used)| KeyInfo {
+            id: m.access_key_id().unwrap_or_default().to_owned(),
+            active: m.status() == Some(&StatusType::Active),
+            created: m.create_date().copied(),
+            last_used: used.ok().and_then(|o| {
                 let u = o.access_key_last_used()?;
                 Some((
                     *u.last_used_date()?,
                     u.service_name().to_owned(),
                     u.region().to_owned(),
                 ))
-            });
-        keys.push(KeyInfo {
-            active: m.status() == Some(&StatusType::Active),
-            created: m.create_date().copied(),
-            last_used,
-            id,
-        });
-    }
-    Ok(keys)
+            }),
+        })
+        .collect())
 }
 
 /// Activates or deactivates a key.
@@ -941,6 +942,10 @@ pub struct HygieneInput<'a> {
     pub in_use: &'a str,
     /// `--rotate-key`: rotate the key in use even if it is recent.
     pub rotate: bool,
+    /// The user's keys as [`list_keys`] gave them, when they were listed earlier (with
+    /// `ctx.iam`); `None`: listed here. A list without the key in use is from before a repair
+    /// (a new key, a slot freed): it is listed again.
+    pub keys: Option<Result<Vec<KeyInfo>, ListError>>,
 }
 
 /// The keys of a working user: age, spare active keys, the limit. Returns new credentials when
@@ -951,7 +956,14 @@ pub async fn check_keys(
 ) -> Result<Option<Working>, Failure> {
     let ctx = input.ctx;
     let now = SystemTime::now();
-    let keys = match list_keys(ctx.iam, input.user).await {
+    let listed = match input.keys {
+        Some(Ok(keys)) if !keys.iter().any(|k| k.id == input.in_use) => {
+            list_keys(ctx.iam, input.user).await
+        }
+        Some(listed) => listed,
+        None => list_keys(ctx.iam, input.user).await,
+    };
+    let keys = match listed {
         Ok(k) => k,
         Err(ListError {
             trouble: Some(t), ..
@@ -1495,5 +1507,124 @@ mod tests {
         }
         // Never over an existing file.
         assert!(write_credentials_out(&path, &key, "eu-west-1").is_err());
+    }
+
+    mod concurrency {
+        use super::*;
+        use crate::consent::{scripted::Scripted, Consent, Mode};
+        use crate::fake_aws::{query_ok, Answer, Call, FakeAws};
+
+        const KEYS: [&str; 2] = ["AKIAFIRSTKEYEXAMPLE1", "AKIASECONDKEYEXAMPL2"];
+
+        /// Two keys; the first key's last use is answered last.
+        fn iam(call: &Call) -> Answer {
+            let a = call.action.as_str();
+            match a {
+                "ListAccessKeys" => query_ok(a, &format!(
+                    "<AccessKeyMetadata>{}</AccessKeyMetadata><IsTruncated>false</IsTruncated>",
+                    KEYS.map(|k| format!(
+                        "<member><UserName>mailer</UserName><AccessKeyId>{k}</AccessKeyId><Status>Active</Status><CreateDate>2024-01-01T00:00:00Z</CreateDate></member>"
+                    )).concat()
+                )),
+                "GetAccessKeyLastUsed" => {
+                    let key = call.param("AccessKeyId").unwrap_or_default();
+                    let region = if key == KEYS[0] { "eu-west-1" } else { "us-east-1" };
+                    let answer = query_ok(a, &format!(
+                        "<UserName>mailer</UserName><AccessKeyLastUsed><LastUsedDate>2024-05-01T00:00:00Z</LastUsedDate><ServiceName>ses</ServiceName><Region>{region}</Region></AccessKeyLastUsed>"
+                    ));
+                    let delay = if key == KEYS[0] { 3 } else { 1 };
+                    Answer::After(Duration::from_secs(delay), Box::new(answer))
+                }
+                other => panic!("unexpected IAM call {other}"),
+            }
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn the_last_uses_are_asked_for_together_and_kept_in_order() {
+            let fake = FakeAws::new(Duration::from_secs(1), iam);
+            let start = tokio::time::Instant::now();
+            let keys = list_keys(&fake, "mailer").await.unwrap();
+            let got: Vec<(&str, &str)> = keys
+                .iter()
+                .map(|k| (k.id.as_str(), k.last_used.as_ref().unwrap().2.as_str()))
+                .collect();
+            assert_eq!(got, [(KEYS[0], "eu-west-1"), (KEYS[1], "us-east-1")]);
+            assert_eq!(fake.max_in_flight(), 2, "{:?}", fake.calls());
+            // The list (1 s), then the slowest last use (3 s).
+            assert_eq!(start.elapsed(), Duration::from_secs(4));
+        }
+
+        async fn hygiene(fake: &FakeAws, keys: Option<Result<Vec<KeyInfo>, ListError>>) -> Step {
+            let consent = Consent::new(Mode::ReportOnly, Box::new(Scripted::new(vec![])));
+            let setup = AwsSetup::new(
+                None,
+                None,
+                aws_runtime::env_config::file::EnvConfigFiles::builder()
+                    .with_contents(aws_runtime::env_config::file::EnvConfigFileKind::Config, "")
+                    .build(),
+                Duration::from_secs(1),
+            )
+            .unwrap();
+            let env = Environment::default();
+            let ctx = KeyContext {
+                iam: fake,
+                env: &env,
+                setup: &setup,
+                consent: &consent,
+                target: &SaveTarget::default(),
+                region: "eu-west-1",
+                delete_old_key: false,
+                deactivate_old_key: false,
+                reveal: &NoReveal,
+            };
+            let mut step = new_step();
+            check_keys(
+                &mut step,
+                HygieneInput {
+                    ctx: &ctx,
+                    user: "mailer",
+                    in_use: KEYS[0],
+                    rotate: false,
+                    keys,
+                },
+            )
+            .await
+            .unwrap();
+            step
+        }
+
+        struct NoReveal;
+        impl Reveal for NoReveal {
+            fn can_reveal(&self) -> bool {
+                false
+            }
+            fn reveal(&self, _: &str, _: &Secret) {}
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_list_made_earlier_is_used_when_it_holds_the_key_in_use() {
+            let fake = FakeAws::new(Duration::from_secs(1), iam);
+            let listed = list_keys(&fake, "mailer").await;
+            let before = fake.calls().len();
+            let step = hygiene(&fake, Some(listed)).await;
+            assert_eq!(fake.calls().len(), before, "{:?}", fake.calls());
+            let spare = step
+                .findings
+                .iter()
+                .find(|f| f.code == Code::AccessKeyUnused)
+                .unwrap();
+            assert!(spare.title.contains(KEYS[1]), "{}", spare.title);
+
+            // Listed before a repair that made a new key: listed again.
+            let stale = vec![KeyInfo {
+                id: "AKIAOLDKEYEXAMPLE999".into(),
+                active: true,
+                created: None,
+                last_used: None,
+            }];
+            let step = hygiene(&fake, Some(Ok(stale))).await;
+            assert_eq!(fake.calls()[before], "ListAccessKeys(UserName=mailer)");
+            assert!(!format!("{:?}", step.findings).contains("AKIAOLDKEYEXAMPLE999"));
+        }
     }
 }

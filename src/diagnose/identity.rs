@@ -4,6 +4,7 @@
 
 use crate::aws_setup::{Clients, DEFAULT_REGION};
 use crate::codes::Code;
+use crate::concurrent::alongside;
 use crate::diagnose::aws_errors;
 use crate::report::{Finding, Fix, Severity, Step, StepId};
 use aws_sdk_sts::error::ProvideErrorMetadata;
@@ -74,8 +75,21 @@ pub struct IdentityOutcome {
 pub async fn check(input: IdentityInput<'_>) -> IdentityOutcome {
     let mut step = Step::new(StepId::Identity);
     let mut propagated_after: Option<std::time::Duration> = None;
+    // The admin credentials' own caller does not depend on the sending key's answer: asked at
+    // the same time, and awaited only where it is needed (dropped when STS gave no answer).
+    let (sent, mut admin_started) = match input.admin {
+        Some(admin) => {
+            let (sent, admin_said) = alongside(
+                call(input.sending, DEFAULT_REGION),
+                call(admin, DEFAULT_REGION),
+            )
+            .await;
+            (sent, Some(admin_said))
+        }
+        None => (call(input.sending, DEFAULT_REGION).await, None),
+    };
     let caller = 'found: {
-        match call(input.sending, DEFAULT_REGION).await {
+        match sent {
             Ok((caller, date)) => {
                 if let Some(f) = skew_finding(date.as_deref(), SystemTime::now(), true) {
                     step.push(f);
@@ -92,7 +106,13 @@ pub async fn check(input: IdentityInput<'_>) -> IdentityOutcome {
                         finding.title
                     ));
                 } else if let Some(admin) = input.admin {
-                    let pinned = pin_with_admin(admin, input.key_id, finding).await;
+                    let admin_said = async {
+                        match admin_started.take() {
+                            Some(started) => started.finish().await,
+                            None => call(admin, DEFAULT_REGION).await,
+                        }
+                    };
+                    let pinned = pin_with_admin(admin, input.key_id, finding, admin_said).await;
                     // IAM has the key, active, but STS does not know it yet: a new key that IAM has
                     // not finished spreading. Wait for it (bounded) instead of calling it unknown.
                     if pinned.finding.code == Code::AccessKeyUnknown
@@ -143,7 +163,12 @@ pub async fn check(input: IdentityInput<'_>) -> IdentityOutcome {
     }
 
     if let Some(admin) = input.admin {
-        match call(admin, DEFAULT_REGION).await {
+        let admin_said = match admin_started.take() {
+            Some(started) => started.finish().await,
+            // Used by the look-up of a rejected key that then turned out to be new.
+            None => call(admin, DEFAULT_REGION).await,
+        };
+        match admin_said {
             Ok((admin_caller, _)) if admin_caller.account != caller.account => {
                 step.push(other_account(
                     input.key_id,
@@ -491,7 +516,9 @@ fn admin_failed(failure: &Failure) -> Finding {
 /// account owns it, whether it was deleted, whether it is inactive.
 /// For a key met elsewhere (an SMTP user name): what admin credentials can say about it.
 pub(crate) async fn pin_key(admin: &dyn Clients, key_id: &str, finding: Finding) -> Finding {
-    pin_with_admin(admin, key_id, finding).await.finding
+    pin_with_admin(admin, key_id, finding, call(admin, DEFAULT_REGION))
+        .await
+        .finding
 }
 
 /// What admin credentials found out about a rejected key.
@@ -512,26 +539,41 @@ impl Pinned {
     }
 }
 
-async fn pin_with_admin(admin: &dyn Clients, key_id: &str, finding: Finding) -> Pinned {
+/// `admin_said`: the admin credentials' GetCallerIdentity, perhaps already under way.
+async fn pin_with_admin(
+    admin: &dyn Clients,
+    key_id: &str,
+    finding: Finding,
+    admin_said: impl std::future::Future<Output = Result<(Caller, Option<String>), Failure>>,
+) -> Pinned {
     if !matches!(
         finding.code,
         Code::AccessKeyUnknown | Code::SignatureMismatch
     ) {
         return Pinned::only(finding);
     }
-    let admin_account = match call(admin, DEFAULT_REGION).await {
+    let iam = admin.iam();
+    // Three independent questions at once; the answers are read in the order of the verdicts
+    // (an admin failure first, then another account, then IAM's view of the key).
+    let (admin_said, owner, last_used) = tokio::join!(
+        admin_said,
+        async {
+            admin
+                .sts(DEFAULT_REGION)
+                .get_access_key_info()
+                .access_key_id(key_id)
+                .send()
+                .await
+        },
+        iam.get_access_key_last_used().access_key_id(key_id).send(),
+    );
+    let admin_account = match admin_said {
         Ok((caller, _)) => caller.account,
         Err(failure) => {
             let note = admin_failed(&failure);
             return Pinned::only(finding.evidence("admin check", note.title));
         }
     };
-    let owner = admin
-        .sts(DEFAULT_REGION)
-        .get_access_key_info()
-        .access_key_id(key_id)
-        .send()
-        .await;
     if let Ok(info) = &owner {
         if let Some(owner) = info.account().filter(|a| *a != admin_account) {
             let f = other_account(key_id, owner, &admin_account)
@@ -540,12 +582,6 @@ async fn pin_with_admin(admin: &dyn Clients, key_id: &str, finding: Finding) -> 
         }
     }
 
-    let iam = admin.iam();
-    let last_used = iam
-        .get_access_key_last_used()
-        .access_key_id(key_id)
-        .send()
-        .await;
     let user = match last_used {
         Ok(out) => out.user_name().map(str::to_owned),
         Err(e) => {
@@ -781,6 +817,84 @@ mod mock_tests {
         });
         let f = classify(&failure, "AKIAIOSFODNN7EXAMPLE", SystemTime::now());
         assert_eq!(f.code, Code::EndpointUnreachable);
+    }
+}
+
+#[cfg(test)]
+mod concurrency {
+    //! The look-ups of step 1 against a fake AWS that answers each call after 1 s (paused time):
+    //! the sending and admin credentials side by side.
+    use super::*;
+    use crate::fake_aws::{query_ok, Answer, Call, FakeAws};
+    use std::time::Duration;
+
+    const SENDING: &str = "AKIASENDINGKEYEXAMPL";
+    const ADMIN: &str = "AKIAADMINKEYEXAMPLE1";
+
+    /// The sending key is rejected, or accepted in `sending_account`; IAM has it, inactive, for
+    /// user `mailer` of the admin's account 111122223333.
+    fn aws(sending_account: Option<&'static str>) -> FakeAws {
+        FakeAws::new(Duration::from_secs(1), move |call: &Call| {
+            let a = call.action.as_str();
+            match (a, call.key_id.as_str()) {
+                ("GetCallerIdentity", SENDING) => match sending_account {
+                    Some(account) => query_ok(a, &format!("<Arn>arn:aws:iam::{account}:user/mailer</Arn><UserId>AIDAEXAMPLE</UserId><Account>{account}</Account>")),
+                    None => Answer::QueryError(403, "InvalidClientTokenId", "The security token included in the request is invalid.".into()),
+                },
+                ("GetCallerIdentity", _) => query_ok(a, "<Arn>arn:aws:iam::111122223333:user/admin</Arn><UserId>AIDAADMIN</UserId><Account>111122223333</Account>"),
+                ("GetAccessKeyInfo", _) => query_ok(a, "<Account>111122223333</Account>"),
+                ("GetAccessKeyLastUsed", _) => query_ok(a, "<UserName>mailer</UserName><AccessKeyLastUsed><ServiceName>N/A</ServiceName><Region>N/A</Region></AccessKeyLastUsed>"),
+                ("ListAccessKeys", _) => query_ok(a, &format!(
+                    "<AccessKeyMetadata><member><UserName>mailer</UserName><AccessKeyId>{SENDING}</AccessKeyId><Status>Inactive</Status><CreateDate>2024-01-01T00:00:00Z</CreateDate></member></AccessKeyMetadata><IsTruncated>false</IsTruncated>"
+                )),
+                (other, key) => panic!("unexpected call {other} with {key}"),
+            }
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rejected_key_is_pinned_with_independent_questions_at_once() {
+        let fake = aws(None);
+        let (sending, admin) = (fake.with_key(SENDING), fake.with_key(ADMIN));
+        let start = tokio::time::Instant::now();
+        let out = check(IdentityInput {
+            sending: &sending,
+            admin: Some(&admin),
+            key_id: SENDING,
+        })
+        .await;
+        assert_eq!(out.step.findings[0].code, Code::AccessKeyInactive);
+        assert_eq!(out.key_owner.as_deref(), Some("mailer"));
+        // Both callers at once; then the key's account and its last use; then the user's keys.
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(3),
+            "{:?}",
+            fake.calls()
+        );
+        assert_eq!(fake.max_in_flight(), 2, "{:?}", fake.calls());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_admin_caller_is_asked_alongside_the_sending_one() {
+        let fake = aws(Some("444455556666"));
+        let (sending, admin) = (fake.with_key(SENDING), fake.with_key(ADMIN));
+        let start = tokio::time::Instant::now();
+        let out = check(IdentityInput {
+            sending: &sending,
+            admin: Some(&admin),
+            key_id: SENDING,
+        })
+        .await;
+        let codes: Vec<Code> = out.step.findings.iter().map(|f| f.code).collect();
+        assert_eq!(codes, [Code::CredentialsValid, Code::AccessKeyOtherAccount]);
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(1),
+            "{:?}",
+            fake.calls()
+        );
+        assert_eq!(fake.max_in_flight(), 2);
     }
 }
 

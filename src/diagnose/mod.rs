@@ -494,6 +494,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
         identities: &identities,
         policy: d.policy,
         consent: d.consent,
+        prefetched: None,
     })
     .await?;
     push(&mut report, progress, permissions);
@@ -516,6 +517,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
                     user,
                     in_use: &in_use,
                     rotate: d.keys.rotate_key,
+                    keys: None,
                 },
             )
             .await?;

@@ -6,6 +6,7 @@
 
 use crate::aws_setup::Clients;
 use crate::codes::Code;
+use crate::concurrent::{alongside, join_all};
 use crate::consent::{Consent, Decision};
 use crate::diagnose::aws_errors;
 use crate::diagnose::identity::Caller;
@@ -58,6 +59,37 @@ pub struct PermissionInput<'a> {
     pub identities: &'a [String],
     pub policy: PolicyChoice,
     pub consent: &'a Consent,
+    /// From [`lookup`], started earlier; `None`: looked up here. Used only when it was made for
+    /// this caller (a repaired key or a new user changes whose policies decide).
+    pub prefetched: Option<Prefetched>,
+}
+
+/// What step 3 asks IAM that depends only on the caller, not on the region or the identities:
+/// the principal's ARN to simulate, and its policies. [`lookup`] gets it, so that it can be
+/// started as soon as the caller is known, alongside the region scan.
+#[derive(Clone, Debug)]
+pub struct Prefetched {
+    /// The caller it was made for.
+    caller_arn: String,
+    arn: String,
+    policies: Policies,
+}
+
+/// Step 3's look-ups that do not depend on the region (see [`Prefetched`]), with `iam`: the
+/// same clients as [`PermissionInput::iam`]. Its calls are read-only.
+pub async fn lookup(iam: &dyn Clients, caller: &Caller) -> Prefetched {
+    let (arn, policies) = match Principal::of(caller) {
+        Some(principal) => {
+            tokio::join!(principal.arn(caller, iam), list_policies(iam, &principal))
+        }
+        // Step 3 is skipped for such a caller: nothing to ask.
+        None => (caller.arn.clone(), Policies::default()),
+    };
+    Prefetched {
+        caller_arn: caller.arn.clone(),
+        arn,
+        policies,
+    }
 }
 
 /// Whose policies decide: an IAM user's, or the role's behind assumed-role credentials.
@@ -124,20 +156,60 @@ pub async fn check(input: PermissionInput<'_>) -> Result<Step, Failure> {
     };
     let user = &principal;
     let resources = resource_arns(&input.caller.account, input.region, input.identities);
-    let arn = principal.arn(input.caller, input.iam).await;
-
-    let decisions = match simulate(input.iam, &arn, &resources).await {
-        Ok(d) => d,
-        Err(SimulationError::Denied(message)) => {
-            return probe_fallback(&input, user, step, message).await;
+    let prefetched = input
+        .prefetched
+        .as_ref()
+        .filter(|p| p.caller_arn == input.caller.arn);
+    // The simulation does not wait for the policy list, which is needed only when it answers.
+    let simulation = async {
+        let arn = match prefetched {
+            Some(p) => p.arn.clone(),
+            None => principal.arn(input.caller, input.iam).await,
+        };
+        let decisions = simulate(input.iam, &arn, &resources).await;
+        (arn, decisions)
+    };
+    let listing = async {
+        match prefetched {
+            Some(p) => p.policies.clone(),
+            None => list_policies(input.iam, user).await,
         }
-        Err(SimulationError::Trouble(t)) => {
+    };
+    let ((arn, decisions), listing) = alongside(simulation, listing).await;
+
+    let decisions = match decisions {
+        Ok(d) => d,
+        Err(e) => {
+            // Without a simulation the policy list is not needed: its calls are cancelled.
+            drop(listing);
+            return simulation_failed(&input, user, step, e).await;
+        }
+    };
+    let policies = listing.finish().await;
+    let mut finding = judge(&decisions, &user.to_string(), &policies);
+    if matches!(finding.code, Code::PermissionMissing) {
+        apply_grant(&mut finding, &input, user, &arn, &resources).await?;
+    }
+    step.push(finding);
+    Ok(step)
+}
+
+/// Step 3 when the simulation gave no decisions.
+async fn simulation_failed(
+    input: &PermissionInput<'_>,
+    user: &Principal,
+    mut step: Step,
+    error: SimulationError,
+) -> Result<Step, Failure> {
+    match error {
+        SimulationError::Denied(message) => probe_fallback(input, user, step, message).await,
+        SimulationError::Trouble(t) => {
             let finding = aws_errors::finding_for(&t, "IAM", input.iam);
             step.mark_incomplete(finding.title.clone());
             step.push(finding);
-            return Ok(step);
+            Ok(step)
         }
-        Err(SimulationError::Other(message)) => {
+        SimulationError::Other(message) => {
             step.push(
                 Finding::new(
                     Code::AwsCallFailed,
@@ -147,16 +219,9 @@ pub async fn check(input: PermissionInput<'_>) -> Result<Step, Failure> {
                 .explain("The raw error is below.")
                 .evidence("AWS said", message),
             );
-            return Ok(step);
+            Ok(step)
         }
-    };
-    let policies = list_policies(input.iam, user).await;
-    let mut finding = judge(&decisions, &user.to_string(), &policies);
-    if matches!(finding.code, Code::PermissionMissing) {
-        apply_grant(&mut finding, &input, user, &arn, &resources).await?;
     }
-    step.push(finding);
-    Ok(step)
 }
 
 pub fn resource_arns(account: &str, region: &str, identities: &[String]) -> Vec<String> {
@@ -269,48 +334,75 @@ pub struct Policies {
 }
 
 async fn list_policies(clients: &dyn Clients, principal: &Principal) -> Policies {
-    let iam = clients.iam();
+    match principal {
+        Principal::User(user) => list_user_policies(&clients.iam(), user).await,
+        Principal::Role(role) => list_role_policies(&clients.iam(), role).await,
+    }
+}
+
+/// The role's attached and inline policies, asked for together.
+async fn list_role_policies(iam: &aws_sdk_iam::Client, role: &str) -> Policies {
     let mut p = Policies::default();
-    let denied = |e: &dyn ProvideErrorMetadata| e.code().unwrap_or("error").to_owned();
-    let user = match principal {
-        Principal::User(user) => user,
-        Principal::Role(role) => {
-            match iam
-                .list_attached_role_policies()
-                .role_name(role)
-                .send()
-                .await
-            {
-                Ok(out) => {
-                    for a in out.attached_policies() {
-                        if a.policy_arn() == Some(FULL_ACCESS_ARN) {
-                            p.full_access = Some("attached to the role".into());
-                        }
-                        p.lines.push(format!(
-                            "{} (attached)",
-                            a.policy_name().unwrap_or_default()
-                        ));
-                    }
+    let (attached, inline) = tokio::join!(
+        iam.list_attached_role_policies().role_name(role).send(),
+        iam.list_role_policies().role_name(role).send(),
+    );
+    match attached {
+        Ok(out) => {
+            for a in out.attached_policies() {
+                if a.policy_arn() == Some(FULL_ACCESS_ARN) {
+                    p.full_access = Some("attached to the role".into());
                 }
-                Err(e) => {
-                    p.unknown = Some(denied(&e));
-                    return p;
-                }
+                p.lines.push(format!(
+                    "{} (attached)",
+                    a.policy_name().unwrap_or_default()
+                ));
             }
-            if let Ok(out) = iam.list_role_policies().role_name(role).send().await {
-                for name in out.policy_names() {
-                    p.lines.push(format!("{name} (inline)"));
-                }
-            }
+        }
+        Err(e) => {
+            p.unknown = Some(e.code().unwrap_or("error").to_owned());
             return p;
         }
+    }
+    if let Ok(out) = inline {
+        for name in out.policy_names() {
+            p.lines.push(format!("{name} (inline)"));
+        }
+    }
+    p
+}
+
+/// The user's policies: attached, inline, and each group's, all asked for at once (the groups'
+/// lists wait only for the list of groups). Assembled in a fixed order whatever answers first.
+async fn list_user_policies(iam: &aws_sdk_iam::Client, user: &str) -> Policies {
+    let mut p = Policies::default();
+    let groups = async {
+        let groups = iam
+            .list_groups_for_user()
+            .user_name(user)
+            .send()
+            .await
+            .ok()?;
+        let names: Vec<String> = groups
+            .groups()
+            .iter()
+            .map(|g| g.group_name().to_owned())
+            .collect();
+        let lists = join_all(names.iter().map(|group| async move {
+            tokio::join!(
+                iam.list_attached_group_policies().group_name(group).send(),
+                iam.list_group_policies().group_name(group).send(),
+            )
+        }))
+        .await;
+        Some(names.into_iter().zip(lists).collect::<Vec<_>>())
     };
-    match iam
-        .list_attached_user_policies()
-        .user_name(user)
-        .send()
-        .await
-    {
+    let (attached, inline, groups) = tokio::join!(
+        iam.list_attached_user_policies().user_name(user).send(),
+        iam.list_user_policies().user_name(user).send(),
+        groups,
+    );
+    match attached {
         Ok(out) => {
             for a in out.attached_policies() {
                 let name = a.policy_name().unwrap_or_default();
@@ -321,38 +413,30 @@ async fn list_policies(clients: &dyn Clients, principal: &Principal) -> Policies
             }
         }
         Err(e) => {
-            p.unknown = Some(denied(&e));
+            p.unknown = Some(e.code().unwrap_or("error").to_owned());
             return p;
         }
     }
-    if let Ok(out) = iam.list_user_policies().user_name(user).send().await {
+    if let Ok(out) = inline {
         for name in out.policy_names() {
             p.lines.push(format!("{name} (inline)"));
         }
     }
-    if let Ok(groups) = iam.list_groups_for_user().user_name(user).send().await {
-        for g in groups.groups() {
-            let group = g.group_name();
-            if let Ok(out) = iam
-                .list_attached_group_policies()
-                .group_name(group)
-                .send()
-                .await
-            {
-                for a in out.attached_policies() {
-                    if a.policy_arn() == Some(FULL_ACCESS_ARN) {
-                        p.full_access = Some(format!("through group {group}"));
-                    }
-                    p.lines.push(format!(
-                        "{} (attached to group {group})",
-                        a.policy_name().unwrap_or_default()
-                    ));
+    for (group, (attached, inline)) in groups.unwrap_or_default() {
+        if let Ok(out) = attached {
+            for a in out.attached_policies() {
+                if a.policy_arn() == Some(FULL_ACCESS_ARN) {
+                    p.full_access = Some(format!("through group {group}"));
                 }
+                p.lines.push(format!(
+                    "{} (attached to group {group})",
+                    a.policy_name().unwrap_or_default()
+                ));
             }
-            if let Ok(out) = iam.list_group_policies().group_name(group).send().await {
-                for name in out.policy_names() {
-                    p.lines.push(format!("{name} (inline in group {group})"));
-                }
+        }
+        if let Ok(out) = inline {
+            for name in out.policy_names() {
+                p.lines.push(format!("{name} (inline in group {group})"));
             }
         }
     }
@@ -886,5 +970,231 @@ mod tests {
         let doc: serde_json::Value = serde_json::from_str(&send_only_document(&arns)).unwrap();
         assert_eq!(doc["Statement"][0]["Action"][1], "ses:SendRawEmail");
         assert_eq!(resource_arns("1", "r", &[]), vec!["*"]);
+    }
+
+    mod concurrency {
+        //! The look-ups of step 3 against a fake IAM that answers each call after 1 s (paused
+        //! time): what matters is how many calls were in flight at once, and that the answers
+        //! are put together in the same order whatever answered first.
+        use super::*;
+        use crate::consent::{scripted::Scripted, Consent, Mode};
+        use crate::fake_aws::{query_ok, Answer, Call, FakeAws};
+
+        fn attached(names: &[(&str, &str)]) -> String {
+            let members: String = names
+                .iter()
+                .map(|(n, arn)| {
+                    format!(
+                        "<member><PolicyName>{n}</PolicyName><PolicyArn>{arn}</PolicyArn></member>"
+                    )
+                })
+                .collect();
+            format!(
+                "<AttachedPolicies>{members}</AttachedPolicies><IsTruncated>false</IsTruncated>"
+            )
+        }
+
+        fn inline(names: &[&str]) -> String {
+            let members: String = names
+                .iter()
+                .map(|n| format!("<member>{n}</member>"))
+                .collect();
+            format!("<PolicyNames>{members}</PolicyNames><IsTruncated>false</IsTruncated>")
+        }
+
+        /// User `mailer` with a policy of each kind, in groups `ops` and `senders` (whose
+        /// attached policies include AmazonSESFullAccess).
+        fn iam(call: &Call) -> Answer {
+            let group = call.param("GroupName").unwrap_or_default();
+            let a = call.action.as_str();
+            match a {
+                "ListAttachedUserPolicies" => query_ok(a, &attached(&[("ReadOnly", "arn:aws:iam::aws:policy/ReadOnlyAccess")])),
+                "ListUserPolicies" => query_ok(a, &inline(&["own"])),
+                "ListGroupsForUser" => query_ok(a, &format!(
+                    "<Groups>{}</Groups><IsTruncated>false</IsTruncated>",
+                    ["ops", "senders"].map(|g| format!(
+                        "<member><Path>/</Path><GroupName>{g}</GroupName><GroupId>AGPA{g}</GroupId><Arn>arn:aws:iam::111122223333:group/{g}</Arn><CreateDate>2024-01-01T00:00:00Z</CreateDate></member>"
+                    )).concat()
+                )),
+                "ListAttachedGroupPolicies" if group == "senders" => query_ok(a, &attached(&[("AmazonSESFullAccess", FULL_ACCESS_ARN)])),
+                "ListAttachedGroupPolicies" => query_ok(a, &attached(&[("Billing", "arn:aws:iam::aws:policy/job-function/Billing")])),
+                "ListGroupPolicies" => query_ok(a, &inline(&[&format!("{group}-inline")])),
+                "ListAttachedRolePolicies" => query_ok(a, &attached(&[("AmazonSESFullAccess", FULL_ACCESS_ARN)])),
+                "ListRolePolicies" => query_ok(a, &inline(&["role-inline"])),
+                "GetRole" => query_ok(a, "<Role><Path>/service/</Path><RoleName>sender</RoleName><RoleId>AROAEXAMPLE</RoleId><Arn>arn:aws:iam::111122223333:role/service/sender</Arn><CreateDate>2024-01-01T00:00:00Z</CreateDate></Role>"),
+                "SimulatePrincipalPolicy" => query_ok(a, &format!(
+                    "<EvaluationResults>{}</EvaluationResults><IsTruncated>false</IsTruncated>",
+                    SEND_ACTIONS.map(|action| format!(
+                        "<member><EvalActionName>{action}</EvalActionName><EvalResourceName>*</EvalResourceName><EvalDecision>allowed</EvalDecision><MatchedStatements/><MissingContextValues/></member>"
+                    )).concat()
+                )),
+                other => panic!("unexpected IAM call {other}"),
+            }
+        }
+
+        fn caller(arn: &str) -> Caller {
+            let (user, role) = match arn.split_once(":user/") {
+                Some((_, u)) => (Some(u.to_owned()), None),
+                None => (None, Some("sender".to_owned())),
+            };
+            Caller {
+                arn: arn.into(),
+                account: "111122223333".into(),
+                user_name: user,
+                role_name: role,
+            }
+        }
+
+        const USER_LINES: [&str; 6] = [
+            "ReadOnly (attached)",
+            "own (inline)",
+            "Billing (attached to group ops)",
+            "ops-inline (inline in group ops)",
+            "AmazonSESFullAccess (attached to group senders)",
+            "senders-inline (inline in group senders)",
+        ];
+
+        #[tokio::test(start_paused = true)]
+        async fn a_users_policies_are_listed_at_once_in_a_stable_order() {
+            let fake = FakeAws::new(Duration::from_secs(1), iam);
+            let start = tokio::time::Instant::now();
+            let p = list_policies(&fake, &Principal::User("mailer".into())).await;
+            assert_eq!(p.lines, USER_LINES);
+            assert_eq!(p.full_access.as_deref(), Some("through group senders"));
+            assert!(p.unknown.is_none());
+            // The user's three lists at once, then both lists of both groups at once.
+            assert_eq!(fake.max_in_flight(), 4, "{:?}", fake.calls());
+            assert_eq!(
+                start.elapsed(),
+                Duration::from_secs(2),
+                "{:?}",
+                fake.calls()
+            );
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_roles_policies_are_listed_at_once() {
+            let fake = FakeAws::new(Duration::from_secs(1), iam);
+            let p = list_policies(&fake, &Principal::Role("sender".into())).await;
+            assert_eq!(
+                p.lines,
+                ["AmazonSESFullAccess (attached)", "role-inline (inline)"]
+            );
+            assert_eq!(p.full_access.as_deref(), Some("attached to the role"));
+            assert_eq!(fake.max_in_flight(), 2, "{:?}", fake.calls());
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_refused_listing_leaves_the_policies_unknown() {
+            let fake = FakeAws::new(Duration::from_secs(1), |call: &Call| {
+                match call.action.as_str() {
+                    "ListAttachedUserPolicies" => {
+                        Answer::QueryError(403, "AccessDenied", "no".into())
+                    }
+                    _ => iam(call),
+                }
+            });
+            let p = list_policies(&fake, &Principal::User("mailer".into())).await;
+            assert_eq!(p.unknown.as_deref(), Some("AccessDenied"));
+            assert!(p.lines.is_empty() && p.full_access.is_none());
+        }
+
+        fn input<'a>(
+            fake: &'a FakeAws,
+            caller: &'a Caller,
+            consent: &'a Consent,
+            prefetched: Option<Prefetched>,
+        ) -> PermissionInput<'a> {
+            PermissionInput {
+                caller,
+                iam: fake,
+                iam_is_admin: true,
+                sending: fake,
+                region: "eu-west-1",
+                identities: &[],
+                policy: PolicyChoice::SendOnly,
+                consent,
+                prefetched,
+            }
+        }
+
+        fn consent() -> Consent {
+            Consent::new(Mode::ReportOnly, Box::new(Scripted::new(vec![])))
+        }
+
+        fn policies_evidence(step: &Step) -> String {
+            step.findings[0]
+                .evidence
+                .iter()
+                .find(|e| e.label == "policies")
+                .map(|e| e.value.clone())
+                .unwrap_or_default()
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn the_simulation_does_not_wait_for_the_policy_list() {
+            let fake = FakeAws::new(Duration::from_secs(1), iam);
+            let who = caller("arn:aws:iam::111122223333:user/mailer");
+            let consent = consent();
+            let start = tokio::time::Instant::now();
+            let step = check(input(&fake, &who, &consent, None)).await.unwrap();
+            assert_eq!(step.findings[0].code, Code::PermissionGranted);
+            assert_eq!(policies_evidence(&step), USER_LINES.join(", "));
+            // Simulation and the user's three lists together; then the groups' four.
+            assert_eq!(fake.max_in_flight(), 4, "{:?}", fake.calls());
+            assert_eq!(
+                start.elapsed(),
+                Duration::from_secs(2),
+                "{:?}",
+                fake.calls()
+            );
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_roles_arn_is_looked_up_alongside_its_policies() {
+            let fake = FakeAws::new(Duration::from_secs(1), iam);
+            let who = caller("arn:aws:sts::111122223333:assumed-role/sender/session");
+            let consent = consent();
+            let start = tokio::time::Instant::now();
+            let step = check(input(&fake, &who, &consent, None)).await.unwrap();
+            assert_eq!(step.findings[0].code, Code::PermissionGranted);
+            // GetRole, then the simulation of the role's ARN with its path; the lists meanwhile.
+            assert_eq!(
+                start.elapsed(),
+                Duration::from_secs(2),
+                "{:?}",
+                fake.calls()
+            );
+            assert_eq!(fake.max_in_flight(), 3, "{:?}", fake.calls());
+            assert!(fake.calls().contains(&"SimulatePrincipalPolicy(PolicySourceArn=arn:aws:iam::111122223333:role/service/sender)".to_owned()), "{:?}", fake.calls());
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_prefetched_lookup_is_used_for_its_caller_only() {
+            let fake = FakeAws::new(Duration::from_secs(1), iam);
+            let who = caller("arn:aws:iam::111122223333:user/mailer");
+            let consent = consent();
+            let pre = lookup(&fake, &who).await;
+            let before = fake.calls().len();
+            assert_eq!(before, 7, "{:?}", fake.calls());
+            let step = check(input(&fake, &who, &consent, Some(pre.clone())))
+                .await
+                .unwrap();
+            assert_eq!(policies_evidence(&step), USER_LINES.join(", "));
+            // Only the simulation was left to do.
+            assert_eq!(fake.calls()[before..], ["SimulatePrincipalPolicy(PolicySourceArn=arn:aws:iam::111122223333:user/mailer)"]);
+
+            // Another caller (a new user took over): looked up again.
+            let other = caller("arn:aws:iam::111122223333:user/ses-sender");
+            let before = fake.calls().len();
+            check(input(&fake, &other, &consent, Some(pre)))
+                .await
+                .unwrap();
+            let calls = fake.calls()[before..].to_vec();
+            assert!(
+                calls.contains(&"ListUserPolicies(UserName=ses-sender)".to_owned()),
+                "{calls:?}"
+            );
+        }
     }
 }

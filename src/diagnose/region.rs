@@ -49,9 +49,41 @@ pub enum Outcome {
     NotEnabled,
     /// The credentials may not call SES here; the message names the missing action.
     Denied(String),
-    TimedOut,
+    /// No answer within `--timeout`, or, when `cut_short` says so, none for
+    /// [`STRAGGLER_GRACE`] after the other regions had answered.
+    TimedOut {
+        cut_short: Option<CutShort>,
+    },
     Failed(String),
 }
+
+/// A region given up on before `--timeout`: every other region had answered (or failed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CutShort {
+    /// How long it was waited for.
+    pub waited: Duration,
+    /// How long the other regions took to answer.
+    pub others_within: Duration,
+}
+
+impl CutShort {
+    /// "no answer within 3.0 s; the other regions answered within 1.0 s".
+    pub fn describe(&self) -> String {
+        format!(
+            "no answer within {:.1} s; the other regions answered within {:.1} s",
+            self.waited.as_secs_f64(),
+            self.others_within.as_secs_f64()
+        )
+    }
+}
+
+/// How long a region that has not answered is still waited for once the others have: regions
+/// answer within about a second of each other (a TLS handshake and two calls each, all at
+/// once), so one still silent this long after the last answer is almost always one that will
+/// not answer at all (an endpoint blocked by a firewall, a held connection). Without it such a
+/// region holds the whole diagnosis for the full `--timeout`. The configured region is exempt:
+/// the diagnosis rests on its answer, so it gets the whole timeout.
+pub const STRAGGLER_GRACE: Duration = Duration::from_secs(2);
 
 #[derive(Clone, Debug)]
 pub struct Scanned {
@@ -91,32 +123,93 @@ pub fn regions_to_scan(
         .collect())
 }
 
-/// Scans `regions` concurrently; each region costs at most `timeout`.
+/// Scans `regions` concurrently; each region costs at most `timeout`, and a region still silent
+/// [`STRAGGLER_GRACE`] after the others answered is given up on (see [`scan_needing`]).
 pub async fn scan(
     clients: &dyn Clients,
     regions: &[&'static RegionEntry],
     timeout: Duration,
 ) -> Vec<Scanned> {
+    scan_needing(clients, regions, timeout, None).await
+}
+
+/// [`scan`], where `needed` (the configured region) is waited for up to `timeout` whatever the
+/// others do. The grace starts again at every answer: it runs out only when no region has
+/// answered for [`STRAGGLER_GRACE`], so several silent regions are given up on together, and
+/// a single region is never cut short.
+pub async fn scan_needing(
+    clients: &dyn Clients,
+    regions: &[&'static RegionEntry],
+    timeout: Duration,
+    needed: Option<&str>,
+) -> Vec<Scanned> {
+    let start = tokio::time::Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
+    let mut index_of = std::collections::HashMap::new();
     for (index, region) in regions.iter().enumerate() {
         let client = clients.sesv2(region.name);
         let region: &'static RegionEntry = region;
-        tasks.spawn(async move {
+        let task = tasks.spawn(async move {
             let outcome = match tokio::time::timeout(timeout, scan_region(&client, region)).await {
                 Ok(outcome) => outcome,
-                Err(_) => Outcome::TimedOut,
+                Err(_) => Outcome::TimedOut { cut_short: None },
             };
-            (index, Scanned { region, outcome })
+            (index, outcome)
         });
+        index_of.insert(task.id(), index);
     }
-    let mut results: Vec<(usize, Scanned)> = Vec::with_capacity(regions.len());
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok(result) = joined {
-            results.push(result);
+    // None: not finished. A task that panicked is left out of the result, as before.
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; regions.len()];
+    let mut lost = vec![false; regions.len()];
+    let mut last_answer: Option<tokio::time::Instant> = None;
+    loop {
+        let needed_pending = regions
+            .iter()
+            .zip(&outcomes)
+            .any(|(r, o)| o.is_none() && Some(r.name) == needed);
+        let joined = match last_answer.filter(|_| !needed_pending) {
+            Some(last) => {
+                match tokio::time::timeout_at(last + STRAGGLER_GRACE, tasks.join_next_with_id())
+                    .await
+                {
+                    Ok(joined) => joined,
+                    // The rest are stragglers.
+                    Err(_) => break,
+                }
+            }
+            None => tasks.join_next_with_id().await,
+        };
+        match joined {
+            None => break,
+            Some(Ok((_, (index, outcome)))) => {
+                outcomes[index] = Some(outcome);
+                last_answer = Some(tokio::time::Instant::now());
+            }
+            Some(Err(e)) => {
+                if let Some(index) = index_of.get(&e.id()) {
+                    lost[*index] = true;
+                }
+            }
         }
     }
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, s)| s).collect()
+    // Dropping the set cancels the stragglers' requests.
+    drop(tasks);
+    let cut_short = CutShort {
+        waited: start.elapsed(),
+        others_within: last_answer.map(|l| l - start).unwrap_or_default(),
+    };
+    regions
+        .iter()
+        .zip(outcomes)
+        .zip(lost)
+        .filter(|(_, lost)| !lost)
+        .map(|((region, outcome), _)| Scanned {
+            region,
+            outcome: outcome.unwrap_or(Outcome::TimedOut {
+                cut_short: Some(cut_short),
+            }),
+        })
+        .collect()
 }
 
 async fn scan_region(client: &aws_sdk_sesv2::Client, region: &RegionEntry) -> Outcome {
@@ -185,7 +278,7 @@ where
     R: std::fmt::Debug + 'static,
 {
     match err {
-        SdkError::TimeoutError(_) => Outcome::TimedOut,
+        SdkError::TimeoutError(_) => Outcome::TimedOut { cut_short: None },
         SdkError::ServiceError(s) => {
             let code = s.err().code().unwrap_or_default();
             let message = s.err().message().unwrap_or_default().to_owned();
@@ -255,13 +348,13 @@ pub struct RegionOutcome {
 
 pub async fn check(input: RegionInput<'_>) -> Result<RegionOutcome, Failure> {
     let mut step = Step::new(StepId::Region);
-    let scan = scan(input.clients, &input.regions, input.timeout).await;
     let configured = input.configured.valid();
+    let scan = scan_needing(input.clients, &input.regions, input.timeout, configured).await;
     let summary = scan_summary(&scan);
 
     // Regions that did not answer are reported each for itself.
     for s in &scan {
-        if matches!(s.outcome, Outcome::TimedOut | Outcome::Failed(_))
+        if matches!(s.outcome, Outcome::TimedOut { .. } | Outcome::Failed(_))
             && Some(s.region.name) != configured
         {
             step.push(unreachable_region(s, input.timeout, Severity::Warning));
@@ -306,7 +399,7 @@ pub async fn check(input: RegionInput<'_>) -> Result<RegionOutcome, Failure> {
         if let Some(s) = scan.iter().find(|s| s.region.name == name) {
             match &s.outcome {
                 Outcome::NotEnabled => step.push(region_not_enabled(s.region)),
-                Outcome::TimedOut | Outcome::Failed(_) => {
+                Outcome::TimedOut { .. } | Outcome::Failed(_) => {
                     let f = unreachable_region(s, input.timeout, Severity::Error);
                     step.push(f);
                     step.mark_incomplete(format!("the configured region {name} did not answer"));
@@ -459,7 +552,7 @@ fn scan_summary(scan: &[Scanned]) -> String {
     if denied > 0 {
         parts.push(format!("{denied} denied"));
     }
-    let failed = count(|o| matches!(o, Outcome::TimedOut | Outcome::Failed(_)));
+    let failed = count(|o| matches!(o, Outcome::TimedOut { .. } | Outcome::Failed(_)));
     if failed > 0 {
         parts.push(format!("{failed} did not answer"));
     }
@@ -654,12 +747,17 @@ fn region_not_enabled(region: &RegionEntry) -> Finding {
 
 fn unreachable_region(s: &Scanned, timeout: Duration, severity: Severity) -> Finding {
     let detail = match &s.outcome {
-        Outcome::TimedOut => format!("no answer within {} s", timeout.as_secs()),
+        Outcome::TimedOut {
+            cut_short: Some(cut),
+        } => cut.describe(),
+        Outcome::TimedOut { cut_short: None } => {
+            format!("no answer within {} s", timeout.as_secs())
+        }
         Outcome::Failed(msg) => msg.clone(),
         _ => String::new(),
     };
     let what = match &s.outcome {
-        Outcome::TimedOut => "did not answer",
+        Outcome::TimedOut { .. } => "did not answer",
         _ => "answered with an error",
     };
     Finding::new(
@@ -809,5 +907,137 @@ mod tests {
         assert_eq!(picked[0].name, "eu-west-1");
         assert!(regions_to_scan(Some(&["ap-east-1".into()]), None).is_err());
         assert!(regions_to_scan(Some(&["eu-west-9".into()]), None).is_err());
+    }
+
+    mod stragglers {
+        //! The scan against a fake SES that answers after 1 s, in every region but the ones
+        //! told to hang (paused time: the waits cost nothing).
+        use super::*;
+        use crate::fake_aws::{Answer, Call, FakeAws};
+
+        const TIMEOUT: Duration = Duration::from_secs(60);
+
+        fn ses(hanging: &'static [&'static str], slow: &'static [&'static str]) -> FakeAws {
+            FakeAws::new(Duration::from_secs(1), move |call: &Call| {
+                let region = call
+                    .host
+                    .strip_prefix("email.")
+                    .and_then(|h| h.split('.').next())
+                    .unwrap_or_default()
+                    .to_owned();
+                let answer = match call.path.as_str() {
+                    "/v2/email/account" => Answer::Ok(
+                        r#"{"ProductionAccessEnabled":true,"SendingEnabled":true,"SendQuota":{"Max24HourSend":50000,"MaxSendRate":14,"SentLast24Hours":0},"EnforcementStatus":"HEALTHY"}"#.into(),
+                    ),
+                    "/v2/email/list-identities" => Answer::Ok(format!(
+                        r#"{{"EmailIdentities":[{{"IdentityType":"DOMAIN","IdentityName":"{region}.example.com","SendingEnabled":true,"VerificationStatus":"SUCCESS"}}]}}"#
+                    )),
+                    other => panic!("unexpected SES call {other}"),
+                };
+                if hanging.contains(&region.as_str()) {
+                    Answer::Hang
+                } else if slow.contains(&region.as_str()) {
+                    // Within the grace of the others' answers.
+                    Answer::After(Duration::from_millis(2500), Box::new(answer))
+                } else {
+                    answer
+                }
+            })
+        }
+
+        fn regions(names: &[&str]) -> Vec<&'static RegionEntry> {
+            names.iter().map(|n| regions::lookup(n).unwrap()).collect()
+        }
+
+        fn outcomes(scan: &[Scanned]) -> Vec<(&'static str, String)> {
+            scan.iter()
+                .map(|s| {
+                    let o = match &s.outcome {
+                        Outcome::Ok(st) => format!("ok {}", st.identities[0].name),
+                        Outcome::TimedOut { cut_short: Some(c) } => {
+                            format!("cut short: {}", c.describe())
+                        }
+                        Outcome::TimedOut { cut_short: None } => "timed out".into(),
+                        other => format!("{other:?}"),
+                    };
+                    (s.region.name, o)
+                })
+                .collect()
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_silent_region_is_given_up_on_a_grace_after_the_others() {
+            let fake = ses(&["ap-south-1"], &["eu-west-1"]);
+            let start = tokio::time::Instant::now();
+            let scan = scan(
+                &fake,
+                &regions(&["us-east-1", "ap-south-1", "eu-west-1"]),
+                TIMEOUT,
+            )
+            .await;
+            assert_eq!(
+                outcomes(&scan),
+                [
+                    ("us-east-1", "ok us-east-1.example.com".into()),
+                    ("ap-south-1", "cut short: no answer within 4.5 s; the other regions answered within 2.5 s".into()),
+                    // Slower than the first, within the grace: waited for.
+                    ("eu-west-1", "ok eu-west-1.example.com".into()),
+                ]
+            );
+            assert_eq!(
+                start.elapsed(),
+                Duration::from_millis(2500) + STRAGGLER_GRACE
+            );
+            let f = unreachable_region(&scan[1], TIMEOUT, Severity::Warning);
+            assert_eq!(
+                f.title,
+                "SES in ap-south-1 did not answer; its identities are unknown"
+            );
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn silent_regions_are_given_up_on_together() {
+            let fake = ses(&["ap-south-1", "sa-east-1"], &[]);
+            let scan = scan(
+                &fake,
+                &regions(&["ap-south-1", "us-east-1", "sa-east-1"]),
+                TIMEOUT,
+            )
+            .await;
+            let cut: Vec<&str> = scan
+                .iter()
+                .filter(|s| matches!(s.outcome, Outcome::TimedOut { cut_short: Some(_) }))
+                .map(|s| s.region.name)
+                .collect();
+            assert_eq!(cut, ["ap-south-1", "sa-east-1"]);
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn the_configured_region_and_a_lone_region_get_the_whole_timeout() {
+            let fake = ses(&["ap-south-1"], &[]);
+            let start = tokio::time::Instant::now();
+            let scan = scan_needing(
+                &fake,
+                &regions(&["us-east-1", "ap-south-1"]),
+                TIMEOUT,
+                Some("ap-south-1"),
+            )
+            .await;
+            assert_eq!(outcomes(&scan)[1], ("ap-south-1", "timed out".into()));
+            assert_eq!(start.elapsed(), TIMEOUT);
+
+            let start = tokio::time::Instant::now();
+            let lone = super::scan(&fake, &regions(&["ap-south-1"]), TIMEOUT).await;
+            assert_eq!(outcomes(&lone), [("ap-south-1", "timed out".into())]);
+            assert_eq!(start.elapsed(), TIMEOUT);
+            let f = unreachable_region(&lone[0], TIMEOUT, Severity::Warning);
+            assert!(
+                f.evidence
+                    .iter()
+                    .any(|e| e.value == "no answer within 60 s"),
+                "{:?}",
+                f.evidence
+            );
+        }
     }
 }

@@ -53,6 +53,11 @@ impl World {
     /// `diagnose --output json --profile mailer --admin-profile admin --timeout 3 --regions
     /// <regions>`, through the proxy.
     fn diagnose(&self, regions: &str) -> crate::cli::SesDoctor {
+        self.diagnose_with_timeout(regions, "3")
+    }
+
+    /// [`World::diagnose`] with another `--timeout` (seconds).
+    fn diagnose_with_timeout(&self, regions: &str, timeout: &str) -> crate::cli::SesDoctor {
         self.home
             .command(&self.proxy.endpoint)
             .args([
@@ -64,7 +69,7 @@ impl World {
                 "--admin-profile",
                 "admin",
                 "--timeout",
-                "3",
+                timeout,
                 "--regions",
                 regions,
             ])
@@ -496,6 +501,67 @@ async fn faulty_regions_do_not_stop_the_scan() {
             });
         assert_eq!(f.severity, Severity::Warning, "{faulty}: {}", f.title);
     }
+    assert_none_of(&report, &BLAMES_CREDENTIALS, &out);
+}
+
+// ---------------------------------------------------------------------------
+// f2. One region never answers: given up on a grace after the others, not after --timeout
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_silent_region_does_not_hold_the_diagnosis_for_the_timeout() {
+    let w = world().await;
+    w.proxy.set_rules(json!([
+        {"service": "ses", "region": "ap-south-1", "hang": true},
+    ]));
+    // --timeout 60 and a deadline well under it: a run that waited the whole timeout for
+    // ap-south-1 is killed, and the test fails on that, not on a measured time.
+    let out = w
+        .diagnose_with_timeout("us-east-1,eu-west-1,ap-south-1", "60")
+        .deadline(Duration::from_secs(40))
+        .run();
+    let traffic = w.traffic();
+    assert_code(&out, 0, &traffic);
+    let report = out.report();
+    assert_step(&report, StepId::Region, StepStatus::Warning, &out, &traffic);
+    let region = report.step(StepId::Region);
+    let silent: Vec<_> = region
+        .findings
+        .iter()
+        .filter(|f| f.code == "endpoint-unreachable")
+        .collect();
+    assert_eq!(
+        silent.len(),
+        1,
+        "one region is silent: {:?}\n{}",
+        silent.iter().map(|f| &f.title).collect::<Vec<_>>(),
+        out.both()
+    );
+    let f = silent[0];
+    assert_eq!(f.severity, Severity::Warning);
+    assert_eq!(
+        f.title,
+        "SES in ap-south-1 did not answer; its identities are unknown"
+    );
+    assert_eq!(f.evidence("region"), "ap-south-1");
+    let said = f.evidence("error");
+    assert!(
+        said.starts_with("no answer within") && said.contains("the other regions answered within"),
+        "the evidence does not say it was given up on after the others answered: {said}"
+    );
+    assert!(
+        !said.contains("60 s"),
+        "the region was waited for the whole timeout: {said}"
+    );
+    // The configured region answered, and the others were scanned.
+    assert!(
+        report
+            .finding("region-ok")
+            .evidence("scanned")
+            .contains("1 did not answer"),
+        "{}",
+        out.both()
+    );
     assert_none_of(&report, &BLAMES_CREDENTIALS, &out);
 }
 

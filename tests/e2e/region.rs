@@ -372,7 +372,13 @@ async fn hanging_region_costs_only_its_timeout() {
     let f = report.finding("endpoint-unreachable");
     assert_eq!(f.severity, Severity::Warning);
     assert_eq!(f.evidence("region"), "ap-south-1");
-    assert_eq!(f.evidence("error"), "no answer within 3 s");
+    // Given up on at the timeout, or sooner: 2 s after the other regions had all answered
+    // (region::STRAGGLER_GRACE; faults::a_silent_region_does_not_hold_the_diagnosis_for_the_timeout).
+    let said = f.evidence("error");
+    assert!(
+        said == "no answer within 3 s" || said.contains("the other regions answered within"),
+        "{said}"
+    );
     assert!(report.codes().contains(&"region-ok"));
     account.set_region_hang("ap-south-1", 0);
 }
