@@ -168,6 +168,12 @@ impl Consent {
         }
     }
 
+    /// Whether a fix may be applied in this mode (else the run only looks, and its calls may run
+    /// in any order).
+    pub fn may_change(&self) -> bool {
+        matches!(self.mode, Mode::Yes | Mode::Ask | Mode::Approved)
+    }
+
     /// What a [`Mode::Plan`] pass would have asked, in order, each question once.
     pub fn plan(&self) -> Vec<Planned> {
         self.planned.lock().map(|p| p.clone()).unwrap_or_default()

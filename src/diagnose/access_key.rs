@@ -1575,7 +1575,7 @@ mod tests {
                 region: "eu-west-1",
                 delete_old_key: false,
                 deactivate_old_key: false,
-                reveal: &NoReveal,
+                new_keys: &std::sync::Mutex::new(Vec::new()),
             };
             let mut step = new_step();
             check_keys(
@@ -1591,14 +1591,6 @@ mod tests {
             .await
             .unwrap();
             step
-        }
-
-        struct NoReveal;
-        impl Reveal for NoReveal {
-            fn can_reveal(&self) -> bool {
-                false
-            }
-            fn reveal(&self, _: &str, _: &Secret) {}
         }
 
         #[tokio::test(start_paused = true)]

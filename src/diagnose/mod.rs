@@ -460,18 +460,29 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
     };
 
     progress.step_started(StepId::Region);
-    let region = region::check(region::RegionInput {
-        clients: inspect,
-        scanned_with: inspected_with,
-        regions: d.scan_regions.clone(),
-        configured: &d.region,
-        from: d.from.as_deref(),
-        timeout: d.setup.timeout,
-        source: &d.sending.source,
-        env: d.env,
-        consent: d.consent,
-    })
-    .await?;
+    // The IAM look-ups need only the caller: they run with the region scan, not after it.
+    let key_iam: &dyn Clients = admin_clients.unwrap_or(&current.config);
+    let (region, prefetched, listed) = tokio::join!(
+        region::check(region::RegionInput {
+            clients: inspect,
+            scanned_with: inspected_with,
+            regions: d.scan_regions.clone(),
+            configured: &d.region,
+            from: d.from.as_deref(),
+            timeout: d.setup.timeout,
+            source: &d.sending.source,
+            env: d.env,
+            consent: d.consent,
+        }),
+        permissions::lookup(inspect, &caller),
+        async {
+            match &caller.user_name {
+                Some(user) => Some(access_key::list_keys(key_iam, user).await),
+                None => None,
+            }
+        },
+    );
+    let region = region?;
     let choice = region.choice;
     push(&mut report, progress, region.step);
 
@@ -494,39 +505,72 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
         identities: &identities,
         policy: d.policy,
         consent: d.consent,
-        prefetched: None,
-    })
-    .await?;
-    push(&mut report, progress, permissions);
-
+        prefetched: Some(prefetched),
+    });
     // Step 4: the keys of the user in use (age, spares), after any repair above.
-    let mut step = key_step.unwrap_or_else(access_key::new_step);
-    match &caller.user_name {
-        Some(user) => {
-            progress.step_started(StepId::AccessKey);
-            let ctx = KeyContext {
-                iam: admin_clients.unwrap_or(&current.config),
-                region: send_region,
-                ..ctx
-            };
-            let in_use = current.key.id.clone();
-            let rotated = access_key::check_keys(
-                &mut step,
+    let mut key_step = key_step.unwrap_or_else(access_key::new_step);
+    let key_ctx = KeyContext {
+        iam: key_iam,
+        region: send_region,
+        ..ctx
+    };
+    let in_use = current.key.id.clone();
+    let hygiene = async {
+        match &caller.user_name {
+            Some(user) => access_key::check_keys(
+                &mut key_step,
                 access_key::HygieneInput {
-                    ctx: &ctx,
+                    ctx: &key_ctx,
                     user,
                     in_use: &in_use,
                     rotate: d.keys.rotate_key,
-                    keys: None,
+                    keys: listed,
                 },
             )
-            .await?;
-            push(&mut report, progress, step);
-            if let Some(w) = rotated {
-                current.replace(w);
-            }
+            .await
+            .map(|rotated| (true, rotated)),
+            None => Ok((false, None)),
         }
-        None => push(
+    };
+    macro_rules! email_input {
+        ($current:expr) => {
+            test_email::TestEmailInput {
+                sending: Some(&$current.config),
+                key: Some(&$current.key),
+                admin: admin_clients,
+                region: send_region,
+                from: d.from.as_deref(),
+                identities: &identities,
+                opts: &d.email,
+                consent: d.consent,
+                reveal: d.reveal,
+                timeout: d.setup.timeout,
+            }
+        };
+    }
+    // A run that may change things goes one step at a time: the test email must see the grant
+    // and the rotated key. A run that only looks sends it alongside the last look-ups.
+    let (permissions, hygiene, email) = if d.consent.may_change() {
+        let permissions = permissions.await?;
+        let (listed, rotated) = hygiene.await?;
+        if let Some(w) = rotated {
+            current.replace(w);
+        }
+        let email = test_email::check(email_input!(current)).await?;
+        (permissions, listed, email)
+    } else {
+        let (permissions, hygiene, email) = tokio::join!(
+            permissions,
+            hygiene,
+            test_email::check(email_input!(current))
+        );
+        // Nothing is rotated in a run that only looks.
+        (permissions?, hygiene?.0, email?)
+    };
+    push(&mut report, progress, permissions);
+    match hygiene {
+        true => push(&mut report, progress, key_step),
+        false => push(
             &mut report,
             progress,
             Step::skipped(
@@ -540,7 +584,6 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
             ),
         ),
     }
-
     push(
         &mut report,
         progress,
@@ -554,21 +597,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
             s
         }),
     );
-    progress.step_started(StepId::TestEmail);
-    let step = test_email::check(test_email::TestEmailInput {
-        sending: Some(&current.config),
-        key: Some(&current.key),
-        admin: admin_clients,
-        region: send_region,
-        from: d.from.as_deref(),
-        identities: &identities,
-        opts: &d.email,
-        consent: d.consent,
-        reveal: d.reveal,
-        timeout: d.setup.timeout,
-    })
-    .await?;
-    push(&mut report, progress, step);
+    push(&mut report, progress, email);
     conclude(&mut report, &d, &current, send_region, &new_keys)?;
     Ok(report)
 }
