@@ -592,6 +592,8 @@ def main(argv: list[str]) -> int:
 
 def bench(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
     exe = binary()
+    # Other work on the machine shows in every number: say how busy it was.
+    load_before = os.getloadavg()[0]
     version = subprocess.run([str(exe), "--version"], capture_output=True, text=True).stdout.strip()
     work = Path(tempfile.mkdtemp(prefix="ses-doctor-bench-"))
     cleanup.callback(shutil.rmtree, work, ignore_errors=True)
@@ -640,7 +642,7 @@ def bench(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
         aws_note = None
 
     def subset(n: int) -> list[str]:
-        # The identity's region first, then ses-doctor's own order.
+        # The identity's region first, then the others alphabetically.
         rest = [r for r in regions_scanned if r != IDENTITY_REGION]
         return [IDENTITY_REGION] + rest[: n - 1]
 
@@ -682,7 +684,8 @@ def bench(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
         r.update(rss_kib=measured["rss_kib"], rss_exact=measured["rss_exact"])
         record("help", r)
 
-    print_table(args, version, results, regions_scanned, counts, aws_note)
+    load = (load_before, os.getloadavg()[0])
+    print_table(args, version, results, regions_scanned, counts, aws_note, load)
     return 0
 
 
@@ -707,7 +710,8 @@ def describe_run(world: World, report: dict[str, Any], run: dict[str, Any], seen
 
 
 def print_table(args: argparse.Namespace, version: str, results: dict[str, list[dict[str, Any]]],
-                regions: list[str], counts: list[int], aws_note: str | None) -> None:
+                regions: list[str], counts: list[int], aws_note: str | None,
+                load: tuple[float, float]) -> None:
     def wall(case: str) -> float:
         return median([s["wall"] for s in results[case]])
 
@@ -738,7 +742,8 @@ def print_table(args: argparse.Namespace, version: str, results: dict[str, list[
         f", {r} {ms} ms" for r, ms in args.region_delays)
     print(f"ses-doctor benchmark: {version}; {machine()}; "
           f"{datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}")
-    print(f"Latency added by the proxy: {latency}. Median of {args.runs} runs.\n")
+    print(f"Latency added by the proxy: {latency}. Median of {args.runs} runs. "
+          f"Load average (1 min): {load[0]:.2f} at the start, {load[1]:.2f} at the end.\n")
     print("| Case | Wall time | Calls | Duplicate calls | Dependency levels | Notes |")
     print("|---|---:|---:|---:|---:|---|")
     for label, case, note in rows:
