@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A fault-injecting HTTP/1.1 reverse proxy in front of the AWS emulator, for
 ses-doctor's end-to-end tests of how it copes with AWS misbehaving (throttling,
-5xx, unreadable answers, hangs, resets, slow answers). Standard library only.
+5xx, unreadable answers, hangs, resets, slow answers), and for the benchmark
+(bench/), which uses its delays as network latency and its log's timestamps.
+Standard library only.
 
 Usage:
     python3 fault_proxy.py http://127.0.0.1:EMULATOR_PORT [--host 127.0.0.1] [--port 0]
@@ -45,13 +47,20 @@ Control API (on the proxy itself, plain JSON, never forwarded):
     GET    /_fault/rules   -> 200 the rules, each with "applied" (times used).
     GET    /_fault/log     -> 200 [entry, ...], oldest first, one per request:
            {"seq", "method", "path", "service", "region", "action", "account",
-            "access_key_id", "rule" (index of the rule applied, or null),
+            "access_key_id", "request_sha256" (of the method, path, query
+            and body: equal for repeats of one call; the signature headers,
+            which carry the time, are left out),
+            "rule" (index of the rule applied, or null),
             "fault" (its kind: "status", "truncate", "body", "hang",
-                     "reset_after_forward", "trickle_ms"; or null),
+                     "reset_after_forward", "trickle_ms", "delay_ms"; or null),
             "status" (the HTTP status the client was sent; null if none was),
             "upstream_status" (the emulator's, when forwarded),
             "outcome": "pending" | "answered" | "reset" | "client-gone" |
-                       "released" | "limit" | "upstream-error: ..."}
+                       "released" | "limit" | "upstream-error: ...",
+            "t_start" (seconds since the proxy started, float: when the whole
+                       request had been read),
+            "t_end" (likewise: when the answer had been sent, or the request
+                     was otherwise done with; null while pending)}
     DELETE /_fault/log     -> 200 {"log": 0}; empties it.
 
 A rule is a JSON object. Matchers, all optional, each a string or a list of
@@ -83,6 +92,13 @@ rule that matches (and is not used up) is applied. Exactly one fault:
     {"trickle_ms": M}     forwarded; the whole answer (status line, headers,
                           body) is sent one byte every M ms, until done, the
                           client goes away, or 600 s pass.
+    {"delay_ms": M}       forwarded after M ms (at most 600000), then
+                          answered normally: latency. A client that goes
+                          away meanwhile is dropped ("client-gone"), not
+                          forwarded. With the matchers, a per-region latency
+                          table is a list of rules, e.g.
+                          [{"region": "ap-south-1", "delay_ms": 250},
+                           {"delay_ms": 50}].
 
 Bounds: a client has 120 s to send a request (and between requests on a kept
 connection), the emulator 300 s to answer; hangs and trickles end after 600 s.
@@ -94,6 +110,7 @@ import argparse
 import asyncio
 import email.utils
 import gzip
+import hashlib
 import importlib.util
 import json
 import os
@@ -117,8 +134,13 @@ CLIENT_IDLE_SECONDS = 120.0
 UPSTREAM_SECONDS = 300.0
 HANG_LIMIT_SECONDS = 600.0
 TRICKLE_LIMIT_SECONDS = 600.0
+DELAY_LIMIT_MS = 600_000
+# The log's timestamps count from here (monotonic: immune to clock changes).
+STARTED = time.monotonic()
 
-FAULT_KINDS = ("status", "truncate", "body", "hang", "reset_after_forward", "trickle_ms")
+FAULT_KINDS = (
+    "status", "truncate", "body", "hang", "reset_after_forward", "trickle_ms", "delay_ms",
+)
 MATCHERS = ("service", "region", "action", "account")
 RULE_KEYS = frozenset(MATCHERS + FAULT_KINDS + ("times", "code", "message", "hang_seconds"))
 
@@ -500,6 +522,10 @@ def classify(req: Request) -> dict[str, Any]:
         if content_type.startswith("application/x-www-form-urlencoded"):
             params = parse_qs(req.body.decode("utf-8", "replace"))
         action = (params.get("Action") or parse_qs(req.query).get("Action") or [None])[0]
+    fingerprint = hashlib.sha256()
+    for part in (req.method, req.path, req.query):
+        fingerprint.update(part.encode("utf-8", "replace") + b"\n")
+    fingerprint.update(req.body)
     return {
         "method": req.method,
         "path": req.path,
@@ -508,6 +534,7 @@ def classify(req: Request) -> dict[str, Any]:
         "action": action,
         "account": account_from_key_id(key_id),
         "access_key_id": key_id,
+        "request_sha256": fingerprint.hexdigest(),
     }
 
 
@@ -578,6 +605,8 @@ def validate_rule(rule: Any, index: int) -> dict[str, Any]:
         raise ValueError(f"{where}: {kind} must be a non-negative integer")
     if kind == "trickle_ms" and value > 60_000:
         raise ValueError(f"{where}: trickle_ms at most 60000")
+    if kind == "delay_ms" and not (isinstance(value, int) and 0 <= value <= DELAY_LIMIT_MS):
+        raise ValueError(f"{where}: delay_ms must be an integer, 0 to {DELAY_LIMIT_MS}")
     if kind == "body" and not isinstance(value, str):
         raise ValueError(f"{where}: body must be a string")
     if kind in ("hang", "reset_after_forward") and value is not True:
@@ -632,12 +661,18 @@ class State:
             "status": None,
             "upstream_status": None,
             "outcome": "pending",
+            "t_start": since_start(),
+            "t_end": None,
         }
         self.log.append(entry)
         return entry
 
 
 STATE: State | None = None
+
+
+def since_start() -> float:
+    return round(time.monotonic() - STARTED, 6)
 
 
 # ---------------------------------------------------------------------------
@@ -740,6 +775,21 @@ class Proxy:
         info = classify(req)
         matched = STATE.match(info)
         entry = STATE.entry(info, matched)
+        try:
+            return await self.answer(req, stream, writer, info, matched, entry)
+        finally:
+            # Every way out, an exception included (a client that stopped reading).
+            entry["t_end"] = since_start()
+
+    async def answer(
+        self,
+        req: Request,
+        stream: Stream,
+        writer: asyncio.StreamWriter,
+        info: dict[str, Any],
+        matched: tuple[int, dict[str, Any]] | None,
+        entry: dict[str, Any],
+    ) -> tuple[bool, bool]:
         rule = matched[1] if matched else {"kind": None}
         kind = rule["kind"]
         keep = not req.wants_close()
@@ -755,6 +805,11 @@ class Proxy:
             entry["outcome"] = outcome
             if outcome != "released":
                 # The client left, or the bound passed: close without an answer.
+                return False, False
+
+        if kind == "delay_ms":
+            if await self.client_left_within(stream, rule["delay_ms"] / 1000):
+                entry["outcome"] = "client-gone"
                 return False, False
 
         try:
@@ -812,6 +867,15 @@ class Proxy:
         if released in done:
             return "released"
         return "limit"
+
+    async def client_left_within(self, stream: Stream, seconds: float) -> bool:
+        """Waits `seconds`; True if the client closed its side meanwhile."""
+        gone = asyncio.ensure_future(stream.until_eof())
+        try:
+            done, _ = await asyncio.wait({gone}, timeout=seconds)
+        finally:
+            gone.cancel()
+        return gone in done
 
     async def trickle(
         self, data: bytes, interval: float, stream: Stream, writer: asyncio.StreamWriter
