@@ -460,87 +460,81 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
     };
 
     progress.step_started(StepId::Region);
-    // The IAM look-ups need only the caller: they run with the region scan, not after it.
     let key_iam: &dyn Clients = admin_clients.unwrap_or(&current.config);
-    let (region, prefetched, listed) = tokio::join!(
-        region::check(region::RegionInput {
-            clients: inspect,
-            scanned_with: inspected_with,
-            regions: d.scan_regions.clone(),
-            configured: &d.region,
-            from: d.from.as_deref(),
-            timeout: d.setup.timeout,
-            source: &d.sending.source,
-            env: d.env,
-            consent: d.consent,
-        }),
-        permissions::lookup(inspect, &caller),
-        async {
-            match &caller.user_name {
-                Some(user) => Some(access_key::list_keys(key_iam, user).await),
-                None => None,
-            }
-        },
-    );
-    let region = region?;
-    let choice = region.choice;
-    push(&mut report, progress, region.step);
-
-    progress.step_started(StepId::Permissions);
-    let send_region = choice
-        .as_ref()
-        .map(|c| c.region)
-        .or(d.region.valid())
-        .unwrap_or(DEFAULT_REGION);
-    let identities = choice
-        .as_ref()
-        .map(|c| c.identities.clone())
-        .unwrap_or_default();
-    let permissions = permissions::check(permissions::PermissionInput {
-        caller: &caller,
-        iam: inspect,
-        iam_is_admin: admin_clients.is_some(),
-        sending: &current.config,
-        region: send_region,
-        identities: &identities,
-        policy: d.policy,
+    let region_input = region::RegionInput {
+        clients: inspect,
+        scanned_with: inspected_with,
+        regions: d.scan_regions.clone(),
+        configured: &d.region,
+        from: d.from.as_deref(),
+        timeout: d.setup.timeout,
+        source: &d.sending.source,
+        env: d.env,
         consent: d.consent,
-        prefetched: Some(prefetched),
-    });
-    // Step 4: the keys of the user in use (age, spares), after any repair above.
-    let mut key_step = key_step.unwrap_or_else(access_key::new_step);
+    };
+    let list_keys = || async {
+        match &caller.user_name {
+            Some(user) => Some(access_key::list_keys(key_iam, user).await),
+            None => None,
+        }
+    };
     let key_ctx = KeyContext {
         iam: key_iam,
-        region: send_region,
         ..ctx
     };
     let in_use = current.key.id.clone();
-    let hygiene = async {
-        match &caller.user_name {
-            Some(user) => access_key::check_keys(
-                &mut key_step,
-                access_key::HygieneInput {
-                    ctx: &key_ctx,
-                    user,
-                    in_use: &in_use,
-                    rotate: d.keys.rotate_key,
-                    keys: listed,
-                },
-            )
-            .await
-            .map(|rotated| (true, rotated)),
-            None => Ok((false, None)),
-        }
-    };
+    let mut key_step = key_step.unwrap_or_else(access_key::new_step);
+    // Step 4 for the user in use (age, spares), after any repair above. Returns whether it ran,
+    // and the new credentials of a rotation.
+    macro_rules! hygiene {
+        ($key_step:expr, $listed:expr, $region:expr) => {
+            async {
+                let ctx = KeyContext {
+                    region: $region,
+                    ..key_ctx
+                };
+                match &caller.user_name {
+                    Some(user) => access_key::check_keys(
+                        $key_step,
+                        access_key::HygieneInput {
+                            ctx: &ctx,
+                            user,
+                            in_use: &in_use,
+                            rotate: d.keys.rotate_key,
+                            keys: $listed,
+                        },
+                    )
+                    .await
+                    .map(|rotated| (true, rotated)),
+                    None => Ok((false, None)),
+                }
+            }
+        };
+    }
+    macro_rules! permission_input {
+        ($choice:expr, $prefetched:expr) => {
+            permissions::PermissionInput {
+                caller: &caller,
+                iam: inspect,
+                iam_is_admin: admin_clients.is_some(),
+                sending: &current.config,
+                region: send_region(&$choice, &d.region),
+                identities: identities(&$choice),
+                policy: d.policy,
+                consent: d.consent,
+                prefetched: Some($prefetched),
+            }
+        };
+    }
     macro_rules! email_input {
-        ($current:expr) => {
+        ($current:expr, $choice:expr) => {
             test_email::TestEmailInput {
                 sending: Some(&$current.config),
                 key: Some(&$current.key),
                 admin: admin_clients,
-                region: send_region,
+                region: send_region(&$choice, &d.region),
                 from: d.from.as_deref(),
-                identities: &identities,
+                identities: identities(&$choice),
                 opts: &d.email,
                 consent: d.consent,
                 reveal: d.reveal,
@@ -548,27 +542,58 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
             }
         };
     }
-    // A run that may change things goes one step at a time: the test email must see the grant
-    // and the rotated key. A run that only looks sends it alongside the last look-ups.
-    let (permissions, hygiene, email) = if d.consent.may_change() {
-        let permissions = permissions.await?;
-        let (listed, rotated) = hygiene.await?;
+
+    let (region_step, choice, permissions, key_ran, email) = if d.consent.may_change() {
+        // A run that may change things goes one step at a time (the grant before the test
+        // email, the rotation before it too); only the IAM look-ups, which need nothing but the
+        // caller, run with the region scan.
+        let (region, prefetched, listed) = tokio::join!(
+            region::check(region_input),
+            permissions::lookup(inspect, &caller),
+            list_keys(),
+        );
+        let region = region?;
+        let choice = region.choice;
+        let permissions = permissions::check(permission_input!(choice, prefetched)).await?;
+        let (ran, rotated) =
+            hygiene!(&mut key_step, listed, send_region(&choice, &d.region)).await?;
         if let Some(w) = rotated {
             current.replace(w);
         }
-        let email = test_email::check(email_input!(current)).await?;
-        (permissions, listed, email)
+        let email = test_email::check(email_input!(current, choice)).await?;
+        (region.step, choice, permissions, ran, email)
     } else {
-        let (permissions, hygiene, email) = tokio::join!(
-            permissions,
-            hygiene,
-            test_email::check(email_input!(current))
+        // A run that only looks: each call starts once what it needs is known. The key step
+        // needs only the caller; the permission simulation and the test email need the scan.
+        let (after_scan, keys) = tokio::join!(
+            async {
+                let (region, prefetched) = tokio::join!(
+                    region::check(region_input),
+                    permissions::lookup(inspect, &caller)
+                );
+                let region = region?;
+                let choice = region.choice;
+                let (permissions, email) = tokio::join!(
+                    permissions::check(permission_input!(choice, prefetched)),
+                    test_email::check(email_input!(current, choice)),
+                );
+                Ok::<_, Failure>((region.step, choice, permissions?, email?))
+            },
+            async {
+                let listed = list_keys().await;
+                // Nothing is rotated in a run that only looks; the region is only for the
+                // SES call that proves a new key, which such a run never makes.
+                let configured = d.region.valid().unwrap_or(DEFAULT_REGION);
+                hygiene!(&mut key_step, listed, configured).await
+            },
         );
-        // Nothing is rotated in a run that only looks.
-        (permissions?, hygiene?.0, email?)
+        let (region_step, choice, permissions, email) = after_scan?;
+        (region_step, choice, permissions, keys?.0, email)
     };
+    let send_region = send_region(&choice, &d.region);
+    push(&mut report, progress, region_step);
     push(&mut report, progress, permissions);
-    match hygiene {
+    match key_ran {
         true => push(&mut report, progress, key_step),
         false => push(
             &mut report,
@@ -660,6 +685,25 @@ fn conclude(
     }
     report.refresh();
     Ok(())
+}
+
+/// The region mail goes through: the one the region step chose, else the configured one.
+fn send_region<'a>(
+    choice: &Option<region::RegionChoice>,
+    configured: &'a RegionSetting,
+) -> &'a str {
+    choice
+        .as_ref()
+        .map(|c| c.region)
+        .or(configured.valid())
+        .unwrap_or(DEFAULT_REGION)
+}
+
+fn identities(choice: &Option<region::RegionChoice>) -> &[String] {
+    choice
+        .as_ref()
+        .map(|c| c.identities.as_slice())
+        .unwrap_or(&[])
 }
 
 fn applied(f: &Finding) -> bool {

@@ -705,6 +705,10 @@ async fn apply_region_fix(
                         fix.status = FixStatus::Applied;
                         // The scan already showed the identities there.
                         finding.resolved = true;
+                        finding.note(
+                            "after the fix",
+                            format!("profile '{profile}' sends through {region}, where the identities are verified"),
+                        );
                     }
                     Err(e) => {
                         fix.status = FixStatus::Failed;

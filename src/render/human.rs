@@ -269,7 +269,7 @@ fn finding(out: &mut String, f: &Finding, theme: &Theme, layout: &Layout) -> boo
                 f.fixes
                     .iter()
                     .find(|x| x.status == FixStatus::Applied)
-                    .map(|x| format!("done: {}", x.description))
+                    .map(|x| format!("{} (done)", x.description))
             })
             .unwrap_or_else(|| "fixed".into());
         para(
