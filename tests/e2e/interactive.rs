@@ -689,6 +689,15 @@ async fn ctrl_c_at_a_prompt_exits_130_with_the_files_intact() {
         .assert_code(130)
         .assert_shows("interrupted")
         .assert_terminal_restored();
+    // No spinner frame drawn over the prompt's line after Ctrl-C (nor anywhere else).
+    let rows = ended.rows();
+    assert!(
+        !rows
+            .iter()
+            .any(|(r, _)| r.chars().any(|c| ('\u{2800}'..='\u{28ff}').contains(&c))),
+        "{}",
+        screen_of(&rows)
+    );
 
     assert_eq!(std::fs::read(home.config_file()).unwrap(), config);
     assert_eq!(std::fs::read(home.credentials_file()).unwrap(), credentials);
