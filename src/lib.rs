@@ -4,6 +4,7 @@
 pub mod aws_files;
 pub mod aws_setup;
 pub mod cli;
+pub mod code_docs;
 pub mod codes;
 pub mod concurrent;
 pub mod consent;
