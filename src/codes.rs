@@ -87,6 +87,11 @@ codes! {
     TestEmailSent = "test-email-sent": "SES accepted the test email.";
     TestEmailUnconfirmed = "test-email-unconfirmed": "The test email was handed to SES, but its answer was lost (the connection broke): whether it was sent is unknown.";
     TestEmailRejected = "test-email-rejected": "SES rejected the test email.";
+    // SMTP transport (issue 12).
+    SmtpPortBlocked = "smtp-port-blocked": "The SMTP endpoint cannot be reached on the port in use, but answers on another of SES's ports.";
+    SmtpTlsMismatch = "smtp-tls-mismatch": "The TLS mode does not match the SMTP port: TLS from the first byte to a STARTTLS port (25, 587, 2587), or STARTTLS to a TLS-wrapper port (465, 2465).";
+    SmtpCredentialsTemporary = "smtp-credentials-temporary": "The SMTP credentials come from a temporary (ASIA) key; SES's SMTP interface accepts only passwords derived from an IAM user's long-term key.";
+    SmtpUsernameNotKeyId = "smtp-username-not-key-id": "The SMTP user name is not an access key ID (an IAM user name, an e-mail address or a console login was given).";
 }
 
 impl Code {

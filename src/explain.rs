@@ -603,6 +603,42 @@ pub fn code_doc(code: Code) -> Option<Doc> {
             &["Paste SES's answer into `ses-doctor explain` for its causes and fixes."],
             None,
         ),
+        Code::SmtpPortBlocked => d(
+            "The SMTP port in use is blocked; another of SES's ports answers",
+            "The connection to the port never opens (a timeout or a refusal) while other SMTP ports of the same endpoint answer: EC2 throttles port 25, and hosting providers and firewalls often block 25, 465 or 587. The credentials were never tried.",
+            &[
+                "Use a port that answers from this machine: 587 or 2587 with STARTTLS, or 465 or 2465 with TLS from the start. `ses-doctor diagnose --via smtp` probes all five and names the ones that answer.",
+                "Or have the block lifted: on EC2, ask AWS to remove the port 25 throttle; elsewhere, allow the port in the firewall or security group.",
+            ],
+            Some("{m_host}: email-smtp.{region_flag}.amazonaws.com, and the SMTP port: one that answers (587 or 2587 with STARTTLS, 465 or 2465 with SSL/TLS)."),
+        ),
+        Code::SmtpTlsMismatch => d(
+            "The encryption setting does not match the SMTP port",
+            "SES speaks STARTTLS on ports 25, 587 and 2587 (plain text first, then the upgrade) and TLS from the first byte on 465 and 2465. TLS spoken to 587 fails at once (\"wrong version number\"); plain text or STARTTLS to 465 waits for a greeting that never comes (a timeout). A mailer with encryption off never sends STARTTLS, and SES answers its AUTH or MAIL FROM with \"530 Must issue a STARTTLS command first\".",
+            &[
+                "Match the encryption to the port: STARTTLS (\"TLS\" in most plugins, secure: false in nodemailer) on 587, 25 or 2587; SSL/TLS (secure: true, SMTPSecure = ssl) on 465 or 2465.",
+                "Never turn encryption off: SES refuses to log in without it.",
+            ],
+            Some("Encryption: STARTTLS with port 587, or SSL/TLS with port 465."),
+        ),
+        Code::SmtpCredentialsTemporary => d(
+            "The SMTP credentials come from temporary (ASIA) credentials",
+            "AWS says not to derive SMTP credentials from temporary credentials: SES's SMTP interface takes only a password derived from an IAM user's long-term key (AKIA…), with that key's ID as the user name. Credentials from a role, SSO or an instance profile start with ASIA, need a session token SMTP cannot carry, and expire.",
+            &[
+                "Create an IAM user for SMTP with a long-term access key (`ses-doctor diagnose --new-user --via smtp`, or SES console → SMTP settings → Create SMTP credentials), and derive its password: `ses-doctor smtp-password --region {region_flag}`.",
+                "Or send through the SES API, which takes temporary credentials with their session token.",
+            ],
+            Some("{m_user}: an IAM user's access key ID (AKIA…), not ASIA. {m_password}: derived from that key's secret."),
+        ),
+        Code::SmtpUsernameNotKeyId => d(
+            "The SMTP user name is not an access key ID",
+            "SES's SMTP user name is the access key ID (AKIA…, 20 characters) whose secret the SMTP password was derived from. The IAM user's name, an e-mail address or a console login is refused with 535, however right the password is. The SES console shows the right one as \"SMTP user name\" when it creates SMTP credentials.",
+            &[
+                "Set the SMTP user name to the access key ID (IAM → Users → the user → Security credentials lists the user's keys).",
+                "Check that the password was derived from that same key's secret: `ses-doctor diagnose --via smtp --smtp-username AKIA…` tests the pair.",
+            ],
+            Some("{m_user}: the access key ID (AKIA…), not the IAM user name or an e-mail address."),
+        ),
         #[allow(unreachable_patterns)]
         _ => None,
     }
@@ -993,11 +1029,32 @@ static ENTRIES: &[Entry] = {
             smtp: false,
         },
         Entry {
+            id: "smtp-530-starttls",
+            label: "SMTP 530: STARTTLS required first",
+            patterns: &[
+                "530 must issue a starttls command first",
+                "must issue a starttls command first",
+            ],
+            meaning: "The mailer tried to log in or send in plain text. SES's SMTP interface needs the connection encrypted first: STARTTLS on ports 25, 587 and 2587, or TLS from the first byte on 465 and 2465. Encryption is off in the mailer, or the mailer skipped STARTTLS.",
+            causes: &[C(Code::SmtpTlsMismatch), O(&NO_AUTH)],
+            smtp: true,
+        },
+        Entry {
+            id: "smtp-tls-wrong-version",
+            label: "TLS error: wrong version number (TLS spoken to a STARTTLS port)",
+            patterns: &[
+                "wrong version number",
+                "corrupt message of type invalidcontenttype",
+            ],
+            meaning: "The mailer started TLS at once, but the server answered in plain text: the port expects STARTTLS (SES's 25, 587 and 2587), not TLS from the first byte (465 and 2465).",
+            causes: &[C(Code::SmtpTlsMismatch)],
+            smtp: true,
+        },
+        Entry {
             id: "smtp-530",
             label: "SMTP 530: authentication required",
             patterns: &[
                 "530 authentication required",
-                "530 must issue a starttls command first",
                 "530 5.7.0",
             ],
             meaning: "SES's SMTP interface requires the mailer to log in (AUTH, over TLS) before it sends, and the mailer did not.",
@@ -1038,6 +1095,23 @@ static ENTRIES: &[Entry] = {
                 C(Code::SesSendingPaused),
             ],
             smtp: false,
+        },
+        Entry {
+            id: "smtp-connect-failed",
+            label: "SMTP: could not connect to the server",
+            patterns: &[
+                "could not connect to smtp host",
+                "smtp connect() failed",
+                "failed to connect to server",
+                "connection could not be established with host",
+            ],
+            meaning: "The mailer could not open a connection to the SMTP server: no answer on the port, or a refusal. The port is blocked between the mailer and SES, or the port and the encryption setting do not match.",
+            causes: &[
+                C(Code::SmtpPortBlocked),
+                C(Code::SmtpTlsMismatch),
+                C(Code::EndpointUnreachable),
+            ],
+            smtp: true,
         },
         Entry {
             id: "connection-timeout",
@@ -1302,6 +1376,10 @@ fn is_smtp_code(code: Code) -> bool {
             | Code::SmtpPasswordIsSecretKey
             | Code::SmtpPasswordLegacy
             | Code::SmtpPasswordWrongRegion
+            | Code::SmtpPortBlocked
+            | Code::SmtpTlsMismatch
+            | Code::SmtpCredentialsTemporary
+            | Code::SmtpUsernameNotKeyId
     )
 }
 
@@ -1349,12 +1427,52 @@ fn promote(causes: &mut Vec<CauseRef>, found: &Found, text: &str, lower: &str) {
     {
         to_front(Code::RegionNotEnabled);
     }
+    // Over SMTP, the user name shows two causes the entry may not list: a temporary key's ID,
+    // or no key ID at all (an IAM user name, an address).
+    let smtp = found.smtp
+        || causes
+            .iter()
+            .any(|c| matches!(c, CauseRef::C(Code::SmtpAuthFailed)));
+    let user = smtp_username(text);
+    let to_first = |causes: &mut Vec<CauseRef>, code: Code| {
+        causes.retain(|c| !matches!(c, CauseRef::C(x) if *x == code));
+        causes.insert(0, CauseRef::C(code));
+    };
+    // A redacted user name ("XXXXXXXX", "****", "<user>") says nothing.
+    let placeholder = |u: &str| {
+        let distinct: std::collections::HashSet<char> = u.to_ascii_lowercase().chars().collect();
+        distinct.len() < 3 || u.starts_with(['<', '$', '%', '{'])
+    };
+    if user
+        .as_deref()
+        .is_some_and(|u| !u.starts_with("AKIA") && !u.starts_with("ASIA") && !placeholder(u))
+    {
+        to_first(causes, Code::SmtpUsernameNotKeyId);
+    }
+    if smtp
+        && (user.as_deref().is_some_and(|u| u.starts_with("ASIA"))
+            || found
+                .access_key_id
+                .as_deref()
+                .is_some_and(|k| k.starts_with("ASIA")))
+    {
+        to_first(causes, Code::SmtpCredentialsTemporary);
+    }
     // The shape of a pasted credential is the strongest sign: its cause comes first even where
     // the entry did not list it.
     if let Some(shape) = credential_shape(text) {
         causes.retain(|c| !matches!(c, CauseRef::C(x) if *x == shape));
         causes.insert(0, CauseRef::C(shape));
     }
+}
+
+/// The SMTP user name a mailer's error names: Swift Mailer and Symfony say `with username "X"`.
+fn smtp_username(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let at = lower.find("with username \"")? + "with username \"".len();
+    let rest = &text[at..];
+    let end = rest.find('"')?;
+    Some(rest[..end].trim().to_owned())
 }
 
 /// What the shape of a credential pasted with the error shows: a secret access key (40
@@ -2865,6 +2983,42 @@ mod tests {
             None,
             &[],
         ),
+        // totaljs/framework#712 (SES in eu-west-1, secure: true on port 587).
+        real(
+            "totaljs/framework#712",
+            "======= 2019-06-18 13:27:14: mail-smtp ---> Error: 139861256759104:error:1408F10B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:332:\n (email-smtp.eu-west-1.amazonaws.com) Error: 139861256759104:error:1408F10B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:332:",
+            Some(Code::SmtpTlsMismatch),
+            &[],
+        ),
+        // Pylons/pyramid_exclog#24 (Python's SMTPHandler to email-smtp.us-east-1 on 587, no TLS).
+        real(
+            "Pylons/pyramid_exclog#24",
+            "SMTPAuthenticationError: (530, 'Must issue a STARTTLS command first').",
+            Some(Code::SmtpTlsMismatch),
+            &[],
+        ),
+        // jetmore/swaks#15 (swaks without --tls against email-smtp.us-west-2 on 25).
+        real(
+            "jetmore/swaks#15",
+            " -> AUTH LOGIN\n<** 530 Must issue a STARTTLS command first\n -> AUTH PLAIN \n*** No authentication type succeeded",
+            Some(Code::SmtpTlsMismatch),
+            &[],
+        ),
+        // mautic/mautic#3704 (an IAM user name as the SMTP user name; Swift Mailer; the line with
+        // the password left out).
+        real(
+            "mautic/mautic#3704",
+            "Failed to authenticate on SMTP server with username \"dhumbert\" using 1 possible authenticators ++ Starting Mautic\\EmailBundle\\Swiftmailer\\Transport\\AmazonTransport << 220 email-smtp.amazonaws.com ESMTP SimpleEmailService-1868680137 rgpk5uMlEb7VBtpdVluX >> EHLO mautic.ogust.com << 250-email-smtp.amazonaws.com 250-8BITMIME 250-SIZE 10485760 250-STARTTLS 250-AUTH PLAIN LOGIN 250 Ok >> STARTTLS << 220 Ready to start TLS >> AUTH LOGIN << 334 VXNlcm5hbWU6 >> ZGh1bWJlcnQ= << 334 UGFzc3dvcmQ6 << 535 Authentication Credentials Invalid !! Expected response code 235 but got code \"535\", with message \"535 Authentication Credentials Invalid \" (code: 535) >> RSET << 250 Ok",
+            Some(Code::SmtpUsernameNotKeyId),
+            &[Code::SmtpPasswordIsSecretKey],
+        ),
+        // Mailu/Mailu#3370 (WP Mail SMTP; the port refused the connection).
+        real(
+            "Mailu/Mailu#3370",
+            "SMTP Error: Could not connect to SMTP host. Failed to connect to serverSMTP server error: Failed to connect to server SMTP code: 111 Additional SMTP info: Connection refused",
+            Some(Code::SmtpPortBlocked),
+            &[Code::SmtpTlsMismatch],
+        ),
     ];
 
     #[test]
@@ -2934,5 +3088,28 @@ mod tests {
 
         let e = find("aws/aws-sdk-php#1669");
         assert_eq!(e.found.regions, ["us-west-2"]);
+    }
+
+    /// A temporary key's ID as the SMTP user name. The wording is Swift Mailer's (as in
+    /// mautic/mautic#3704); the fact is AWS's ("Obtaining Amazon SES SMTP credentials": do not
+    /// derive SMTP credentials from temporary AWS credentials; aidansteele/ses-sidecar exists
+    /// because SES's SMTP interface does not take them).
+    #[test]
+    fn a_temporary_key_as_the_smtp_user_name() {
+        let e = explain(
+            "Failed to authenticate on SMTP server with username \"ASIAQWERTYUIOPASDFGH\" using 1 possible authenticators: 535 Authentication Credentials Invalid",
+        );
+        assert_eq!(e.entry.as_deref(), Some("smtp-535"));
+        assert_eq!(top(&e), Some(Code::SmtpCredentialsTemporary));
+        for code in [
+            Code::SmtpPortBlocked,
+            Code::SmtpTlsMismatch,
+            Code::SmtpCredentialsTemporary,
+            Code::SmtpUsernameNotKeyId,
+        ] {
+            let e = explain(code.as_str());
+            assert_eq!(top(&e), Some(code));
+            assert!(e.next.command.contains("--via smtp"), "{}", e.next.command);
+        }
     }
 }
