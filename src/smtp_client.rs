@@ -275,6 +275,19 @@ fn build(m: &TestMessage<'_>) -> Result<Message, String> {
 mod tests {
     use super::*;
 
+    /// A port with a listener answers, a closed one does not; the order given is kept.
+    #[tokio::test]
+    async fn probes_tell_open_ports_from_closed_ones() {
+        let open = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let open_port = open.local_addr().unwrap().port();
+        let closed_port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let found = open_ports("127.0.0.1", &[closed_port, open_port], PORT_PROBE_TIMEOUT).await;
+        assert_eq!(found, [open_port]);
+    }
+
     #[test]
     fn ports_and_redaction() {
         assert_eq!(TlsMode::for_port(587), TlsMode::StartTls);

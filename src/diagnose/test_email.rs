@@ -660,7 +660,11 @@ fn endpoint_in_other_region(host: &str, smtp_region: &str, region: &str) -> Find
 /// Why a session that never got to SMTP failed, found by probing SES's ports on the host: the
 /// port in use does not answer while others do (blocked), or it answers and the TLS mode
 /// contradicts it. Returns the finding and the endpoint to try instead.
-async fn transport_problem(endpoint: &Endpoint, error: &str) -> Option<(Finding, Endpoint)> {
+async fn transport_problem(
+    endpoint: &Endpoint,
+    error: &str,
+    by_endpoint_flag: bool,
+) -> Option<(Finding, Endpoint)> {
     let mut ports: Vec<u16> = smtp_client::SES_PORTS.to_vec();
     if !ports.contains(&endpoint.port) {
         ports.push(endpoint.port);
@@ -749,8 +753,19 @@ async fn transport_problem(endpoint: &Endpoint, error: &str) -> Option<(Finding,
     .evidence("error", error)
     .evidence("ports that answer", listed(&open))
     .fix(Fix::manual(format!(
-        "Set the mailer's SMTP port to {first} with {} (--smtp-port {first})",
-        TlsMode::for_port(first).describe()
+        "Set the mailer's SMTP port to {first} with {} ({})",
+        TlsMode::for_port(first).describe(),
+        if by_endpoint_flag {
+            // An IPv6 address goes in brackets, as --smtp-endpoint takes it.
+            let host = if endpoint.host.contains(':') {
+                format!("[{}]", endpoint.host)
+            } else {
+                endpoint.host.clone()
+            };
+            format!("--smtp-endpoint {host}:{first}")
+        } else {
+            format!("--smtp-port {first}")
+        }
     )));
     let retry = Endpoint {
         port: first,
@@ -809,7 +824,9 @@ async fn send_smtp(
     };
     let mut outcome = smtp_client::send(&endpoint, &prepared.creds, &message, input.timeout).await;
     if let Outcome::Unreachable(error) = &outcome {
-        if let Some((finding, retry)) = transport_problem(&endpoint, error).await {
+        if let Some((finding, retry)) =
+            transport_problem(&endpoint, error, smtp.endpoint.is_some()).await
+        {
             let proof = match finding.code {
                 Code::SmtpPortBlocked => "on the port that answers, SES accepted the test email",
                 _ => "with the TLS mode of the port, SES accepted the test email",
@@ -996,6 +1013,45 @@ mod tests {
             "r",
         );
         assert_eq!(f.code, Code::TestEmailRejected);
+    }
+
+    #[test]
+    fn what_a_user_name_that_is_no_key_id_is() {
+        assert_eq!(
+            username_kind("ses-sender"),
+            "an IAM user name or a console login"
+        );
+        assert_eq!(username_kind("noreply@example.com"), "an e-mail address");
+        assert_eq!(username_kind("AIDAIOSFODNN7EXAMPLE"), "an IAM user ID");
+        assert_eq!(
+            username_kind("123456789012"),
+            "an AWS account ID (a console login)"
+        );
+        // Swapped fields: the value is not shown.
+        let password = smtp_password::derive(
+            &Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            "eu-west-1",
+        );
+        let f = username_not_key_id(password.expose(), None);
+        assert!(!f.title.contains(password.expose()), "{}", f.title);
+        assert!(key_id_like("AKIAIOSFODNN7EXAMPLE") && !key_id_like("mailer"));
+    }
+
+    #[test]
+    fn passwords_made_from_a_secret() {
+        let secret = Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+        for made in [
+            smtp_password::derive(&secret, "eu-west-1"),
+            smtp_password::derive_legacy(&secret),
+            secret.clone(),
+        ] {
+            assert!(made_from(&secret, &made));
+        }
+        let other = Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzzzz");
+        assert!(!made_from(
+            &other,
+            &smtp_password::derive(&secret, "eu-west-1")
+        ));
     }
 
     #[test]

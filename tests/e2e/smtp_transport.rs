@@ -68,7 +68,9 @@ async fn a_blocked_port_is_named_with_the_ports_that_answer() {
         "587 (STARTTLS), 465 (TLS wrapper)"
     );
     assert!(
-        f.fixes[0].description.contains("port to 587 with STARTTLS"),
+        f.fixes[0]
+            .description
+            .contains("port to 587 with STARTTLS (--smtp-endpoint 127.0.0.1:587)"),
         "{:?}",
         f.fixes
     );
