@@ -92,6 +92,11 @@ codes! {
     TestEmailSent = "test-email-sent";
     TestEmailUnconfirmed = "test-email-unconfirmed";
     TestEmailRejected = "test-email-rejected";
+    // SMTP transport.
+    SmtpPortBlocked = "smtp-port-blocked";
+    SmtpTlsMismatch = "smtp-tls-mismatch";
+    SmtpCredentialsTemporary = "smtp-credentials-temporary";
+    SmtpUsernameNotKeyId = "smtp-username-not-key-id";
 }
 
 impl Code {

@@ -564,11 +564,32 @@ static ENTRIES: &[Entry] = {
             smtp: false,
         },
         Entry {
+            id: "smtp-530-starttls",
+            label: "SMTP 530: STARTTLS required first",
+            patterns: &[
+                "530 must issue a starttls command first",
+                "must issue a starttls command first",
+            ],
+            meaning: "The mailer tried to log in or send in plain text. SES's SMTP interface needs the connection encrypted first: STARTTLS on ports 25, 587 and 2587, or TLS from the first byte on 465 and 2465. Encryption is off in the mailer, or the mailer skipped STARTTLS.",
+            causes: &[C(Code::SmtpTlsMismatch), O(&NO_AUTH)],
+            smtp: true,
+        },
+        Entry {
+            id: "smtp-tls-wrong-version",
+            label: "TLS error: wrong version number (TLS spoken to a STARTTLS port)",
+            patterns: &[
+                "wrong version number",
+                "corrupt message of type invalidcontenttype",
+            ],
+            meaning: "The mailer started TLS at once, but the server answered in plain text: the port expects STARTTLS (SES's 25, 587 and 2587), not TLS from the first byte (465 and 2465).",
+            causes: &[C(Code::SmtpTlsMismatch)],
+            smtp: true,
+        },
+        Entry {
             id: "smtp-530",
             label: "SMTP 530: authentication required",
             patterns: &[
                 "530 authentication required",
-                "530 must issue a starttls command first",
                 "530 5.7.0",
             ],
             meaning: "SES's SMTP interface requires the mailer to log in (AUTH, over TLS) before it sends, and the mailer did not.",
@@ -609,6 +630,23 @@ static ENTRIES: &[Entry] = {
                 C(Code::SesSendingPaused),
             ],
             smtp: false,
+        },
+        Entry {
+            id: "smtp-connect-failed",
+            label: "SMTP: could not connect to the server",
+            patterns: &[
+                "could not connect to smtp host",
+                "smtp connect() failed",
+                "failed to connect to server",
+                "connection could not be established with host",
+            ],
+            meaning: "The mailer could not open a connection to the SMTP server: no answer on the port, or a refusal. The port is blocked between the mailer and SES, or the port and the encryption setting do not match.",
+            causes: &[
+                C(Code::SmtpPortBlocked),
+                C(Code::SmtpTlsMismatch),
+                C(Code::EndpointUnreachable),
+            ],
+            smtp: true,
         },
         Entry {
             id: "connection-timeout",
@@ -873,6 +911,10 @@ fn is_smtp_code(code: Code) -> bool {
             | Code::SmtpPasswordIsSecretKey
             | Code::SmtpPasswordLegacy
             | Code::SmtpPasswordWrongRegion
+            | Code::SmtpPortBlocked
+            | Code::SmtpTlsMismatch
+            | Code::SmtpCredentialsTemporary
+            | Code::SmtpUsernameNotKeyId
     )
 }
 
@@ -920,12 +962,52 @@ fn promote(causes: &mut Vec<CauseRef>, found: &Found, text: &str, lower: &str) {
     {
         to_front(Code::RegionNotEnabled);
     }
+    // Over SMTP, the user name shows two causes the entry may not list: a temporary key's ID,
+    // or no key ID at all (an IAM user name, an address).
+    let smtp = found.smtp
+        || causes
+            .iter()
+            .any(|c| matches!(c, CauseRef::C(Code::SmtpAuthFailed)));
+    let user = smtp_username(text);
+    let to_first = |causes: &mut Vec<CauseRef>, code: Code| {
+        causes.retain(|c| !matches!(c, CauseRef::C(x) if *x == code));
+        causes.insert(0, CauseRef::C(code));
+    };
+    // A redacted user name ("XXXXXXXX", "****", "<user>") says nothing.
+    let placeholder = |u: &str| {
+        let distinct: std::collections::HashSet<char> = u.to_ascii_lowercase().chars().collect();
+        distinct.len() < 3 || u.starts_with(['<', '$', '%', '{'])
+    };
+    if user
+        .as_deref()
+        .is_some_and(|u| !u.starts_with("AKIA") && !u.starts_with("ASIA") && !placeholder(u))
+    {
+        to_first(causes, Code::SmtpUsernameNotKeyId);
+    }
+    if smtp
+        && (user.as_deref().is_some_and(|u| u.starts_with("ASIA"))
+            || found
+                .access_key_id
+                .as_deref()
+                .is_some_and(|k| k.starts_with("ASIA")))
+    {
+        to_first(causes, Code::SmtpCredentialsTemporary);
+    }
     // The shape of a pasted credential is the strongest sign: its cause comes first even where
     // the entry did not list it.
     if let Some(shape) = credential_shape(text) {
         causes.retain(|c| !matches!(c, CauseRef::C(x) if *x == shape));
         causes.insert(0, CauseRef::C(shape));
     }
+}
+
+/// The SMTP user name a mailer's error names: Swift Mailer and Symfony say `with username "X"`.
+fn smtp_username(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let at = lower.find("with username \"")? + "with username \"".len();
+    let rest = &text[at..];
+    let end = rest.find('"')?;
+    Some(rest[..end].trim().to_owned())
 }
 
 /// What the shape of a credential pasted with the error shows: a secret access key (40
@@ -2436,6 +2518,42 @@ mod tests {
             None,
             &[],
         ),
+        // totaljs/framework#712 (SES in eu-west-1, secure: true on port 587).
+        real(
+            "totaljs/framework#712",
+            "======= 2019-06-18 13:27:14: mail-smtp ---> Error: 139861256759104:error:1408F10B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:332:\n (email-smtp.eu-west-1.amazonaws.com) Error: 139861256759104:error:1408F10B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:332:",
+            Some(Code::SmtpTlsMismatch),
+            &[],
+        ),
+        // Pylons/pyramid_exclog#24 (Python's SMTPHandler to email-smtp.us-east-1 on 587, no TLS).
+        real(
+            "Pylons/pyramid_exclog#24",
+            "SMTPAuthenticationError: (530, 'Must issue a STARTTLS command first').",
+            Some(Code::SmtpTlsMismatch),
+            &[],
+        ),
+        // jetmore/swaks#15 (swaks without --tls against email-smtp.us-west-2 on 25).
+        real(
+            "jetmore/swaks#15",
+            " -> AUTH LOGIN\n<** 530 Must issue a STARTTLS command first\n -> AUTH PLAIN \n*** No authentication type succeeded",
+            Some(Code::SmtpTlsMismatch),
+            &[],
+        ),
+        // mautic/mautic#3704 (an IAM user name as the SMTP user name; Swift Mailer; the line with
+        // the password left out).
+        real(
+            "mautic/mautic#3704",
+            "Failed to authenticate on SMTP server with username \"dhumbert\" using 1 possible authenticators ++ Starting Mautic\\EmailBundle\\Swiftmailer\\Transport\\AmazonTransport << 220 email-smtp.amazonaws.com ESMTP SimpleEmailService-1868680137 rgpk5uMlEb7VBtpdVluX >> EHLO mautic.ogust.com << 250-email-smtp.amazonaws.com 250-8BITMIME 250-SIZE 10485760 250-STARTTLS 250-AUTH PLAIN LOGIN 250 Ok >> STARTTLS << 220 Ready to start TLS >> AUTH LOGIN << 334 VXNlcm5hbWU6 >> ZGh1bWJlcnQ= << 334 UGFzc3dvcmQ6 << 535 Authentication Credentials Invalid !! Expected response code 235 but got code \"535\", with message \"535 Authentication Credentials Invalid \" (code: 535) >> RSET << 250 Ok",
+            Some(Code::SmtpUsernameNotKeyId),
+            &[Code::SmtpPasswordIsSecretKey],
+        ),
+        // Mailu/Mailu#3370 (WP Mail SMTP; the port refused the connection).
+        real(
+            "Mailu/Mailu#3370",
+            "SMTP Error: Could not connect to SMTP host. Failed to connect to serverSMTP server error: Failed to connect to server SMTP code: 111 Additional SMTP info: Connection refused",
+            Some(Code::SmtpPortBlocked),
+            &[Code::SmtpTlsMismatch],
+        ),
     ];
 
     #[test]
@@ -2505,5 +2623,28 @@ mod tests {
 
         let e = find("aws/aws-sdk-php#1669");
         assert_eq!(e.found.regions, ["us-west-2"]);
+    }
+
+    /// A temporary key's ID as the SMTP user name. The wording is Swift Mailer's (as in
+    /// mautic/mautic#3704); the fact is AWS's ("Obtaining Amazon SES SMTP credentials": do not
+    /// derive SMTP credentials from temporary AWS credentials; aidansteele/ses-sidecar exists
+    /// because SES's SMTP interface does not take them).
+    #[test]
+    fn a_temporary_key_as_the_smtp_user_name() {
+        let e = explain(
+            "Failed to authenticate on SMTP server with username \"ASIAQWERTYUIOPASDFGH\" using 1 possible authenticators: 535 Authentication Credentials Invalid",
+        );
+        assert_eq!(e.entry.as_deref(), Some("smtp-535"));
+        assert_eq!(top(&e), Some(Code::SmtpCredentialsTemporary));
+        for code in [
+            Code::SmtpPortBlocked,
+            Code::SmtpTlsMismatch,
+            Code::SmtpCredentialsTemporary,
+            Code::SmtpUsernameNotKeyId,
+        ] {
+            let e = explain(code.as_str());
+            assert_eq!(top(&e), Some(code));
+            assert!(e.next.command.contains("--via smtp"), "{}", e.next.command);
+        }
     }
 }

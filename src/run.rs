@@ -529,6 +529,15 @@ async fn smtp_password_cmd(
     if let Some(problem) = local::key_findings(&key).into_iter().next() {
         return Err(Failure::usage(format!("{} ({})", problem.title, problem.code)).into());
     }
+    if let Some(source) = temporary_source(&key.secret, &env, &profiles) {
+        return Err(Failure::usage(format!(
+            "this secret belongs to temporary credentials ({source}): SES's SMTP interface does \
+             not accept a password derived from them, so none is printed; derive it from an IAM \
+             user's long-term (AKIA) key ({})",
+            crate::codes::Code::SmtpCredentialsTemporary
+        ))
+        .into());
+    }
     let password = smtp_password::derive(&key.secret, &region);
     match printer.format {
         OutputFormat::Human => {
@@ -551,6 +560,30 @@ async fn smtp_password_cmd(
         }
     }
     Ok(ExitCode::Clean)
+}
+
+/// Where `secret` is the secret of temporary credentials (an ASIA key, or one with a session
+/// token) that the environment or a profile holds, that place, said in words. The pasted secret
+/// alone cannot tell; the credentials it was copied from can.
+fn temporary_source(
+    secret: &crate::secret::Secret,
+    env: &Environment,
+    profiles: &aws_config::profile::ProfileSet,
+) -> Option<String> {
+    let temporary = |id: Option<&str>, token: Option<&str>| {
+        id.is_some_and(|id| id.starts_with("ASIA")) || token.is_some_and(|t| !t.is_empty())
+    };
+    if env.get("AWS_SECRET_ACCESS_KEY") == Some(secret.expose())
+        && temporary(env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SESSION_TOKEN"))
+    {
+        return Some("AWS_SECRET_ACCESS_KEY, with AWS_SESSION_TOKEN or an ASIA key ID".into());
+    }
+    profiles.profiles().find_map(|name| {
+        let p = profiles.get_profile(name)?;
+        (p.get("aws_secret_access_key") == Some(secret.expose())
+            && temporary(p.get("aws_access_key_id"), p.get("aws_session_token")))
+        .then(|| format!("profile '{name}', with a session token or an ASIA key ID"))
+    })
 }
 
 /// `ses-doctor explain <code or error text>`: offline. Exit 0 when the text is recognised, 1 when

@@ -11,6 +11,14 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// How long a port probe waits for the TCP handshake. A port that answers does so within a
+/// round trip; a blocked one (EC2's throttled 25, a firewall that drops) never does.
+pub const PORT_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// SES's SMTP ports, in the order a mailer should prefer them: STARTTLS on 587 and 2587, TLS
+/// wrapper on 465 and 2465, and 25 last (throttled on EC2).
+pub const SES_PORTS: [u16; 5] = [587, 2587, 465, 2465, 25];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TlsMode {
     /// Plain connection upgraded with STARTTLS (ports 25, 587, 2587).
@@ -28,6 +36,74 @@ impl TlsMode {
             TlsMode::StartTls
         }
     }
+}
+
+impl TlsMode {
+    pub fn describe(self) -> &'static str {
+        match self {
+            TlsMode::StartTls => "STARTTLS",
+            TlsMode::Wrapper => "TLS wrapper",
+        }
+    }
+}
+
+/// The region of an SES SMTP host name: `email-smtp.<region>.amazonaws.com`, or its FIPS
+/// variant `email-smtp-fips.<region>.amazonaws.com`. `None` for any other host.
+pub fn region_of_host(host: &str) -> Option<String> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let rest = host
+        .strip_prefix("email-smtp-fips.")
+        .or_else(|| host.strip_prefix("email-smtp."))?;
+    let region = rest.strip_suffix(".amazonaws.com")?;
+    crate::regions::is_region_shaped(region).then(|| region.to_owned())
+}
+
+/// Where a connection to `host:port` really goes. Only the end-to-end tests set these
+/// variables (see `failpoint.rs`): `SES_DOCTOR_TEST_SMTP_HOST` dials every SMTP host at that
+/// address (its name is still the one TLS verifies), and `SES_DOCTOR_TEST_SMTP_PORTS`
+/// (`587=40001,465=40002`) maps SES's well-known ports to a local stand-in's.
+fn dial(host: &str, port: u16) -> (String, u16) {
+    let host = std::env::var("SES_DOCTOR_TEST_SMTP_HOST")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| host.to_owned());
+    let port = std::env::var("SES_DOCTOR_TEST_SMTP_PORTS")
+        .ok()
+        .and_then(|map| {
+            map.split(',').find_map(|pair| {
+                let (from, to) = pair.split_once('=')?;
+                (from.trim().parse::<u16>().ok()? == port)
+                    .then(|| to.trim().parse::<u16>().ok())
+                    .flatten()
+            })
+        })
+        .unwrap_or(port);
+    (host, port)
+}
+
+/// The ports of `ports` that accept a TCP connection on `host` within `timeout`, all tried at
+/// once, in the order given.
+pub async fn open_ports(host: &str, ports: &[u16], timeout: Duration) -> Vec<u16> {
+    let mut probes = tokio::task::JoinSet::new();
+    for (i, &port) in ports.iter().enumerate() {
+        let (dial_host, dial_port) = dial(host, port);
+        probes.spawn(async move {
+            let connect = tokio::net::TcpStream::connect((dial_host.as_str(), dial_port));
+            let open = matches!(tokio::time::timeout(timeout, connect).await, Ok(Ok(_)));
+            (i, open)
+        });
+    }
+    let mut open = vec![false; ports.len()];
+    while let Some(result) = probes.join_next().await {
+        if let Ok((i, true)) = result {
+            open[i] = true;
+        }
+    }
+    ports
+        .iter()
+        .zip(open)
+        .filter_map(|(&port, open)| open.then_some(port))
+        .collect()
 }
 
 #[derive(Clone, Debug)]
@@ -94,9 +170,10 @@ fn transport(
         TlsMode::StartTls => Tls::Required(params),
         TlsMode::Wrapper => Tls::Wrapper(params),
     };
+    let (dial_host, dial_port) = dial(&endpoint.host, endpoint.port);
     Ok(
-        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(endpoint.host.clone())
-            .port(endpoint.port)
+        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(dial_host)
+            .port(dial_port)
             .tls(tls)
             .credentials(Credentials::new(
                 creds.username.clone(),
@@ -135,19 +212,34 @@ pub async fn send(
         Ok(t) => t,
         Err(e) => return Outcome::Unreachable(e),
     };
+    // lettre's timeout covers the connection, not a greeting that never comes (STARTTLS spoken
+    // to a TLS-wrapper port waits in silence): each phase gets a deadline of its own.
+    let silent = || {
+        Outcome::Unreachable(format!(
+            "the server did not answer within {} s (timed out)",
+            timeout.as_secs()
+        ))
+    };
     // 1. Connect, TLS, AUTH (lettre authenticates as part of connecting), NOOP, QUIT.
-    if let Err(e) = transport.test_connection().await {
-        return match split(&e, &secrets) {
-            (Some(code), text) => Outcome::AuthRejected { code, text },
-            (None, text) => Outcome::Unreachable(text),
-        };
+    match tokio::time::timeout(timeout, transport.test_connection()).await {
+        Err(_) => return silent(),
+        Ok(Err(e)) => {
+            return match split(&e, &secrets) {
+                (Some(code), text) => Outcome::AuthRejected { code, text },
+                (None, text) => Outcome::Unreachable(text),
+            }
+        }
+        Ok(Ok(_)) => {}
     }
     // 2. The message, through DATA.
     let email = match build(message) {
         Ok(m) => m,
         Err(e) => return Outcome::MessageRejected { code: 0, text: e },
     };
-    match transport.send(email).await {
+    let Ok(sent) = tokio::time::timeout(timeout, transport.send(email)).await else {
+        return silent();
+    };
+    match sent {
         Ok(response) => {
             let line = response.first_line().unwrap_or_default();
             // SES answers "250 Ok <message-id>".
@@ -183,10 +275,39 @@ fn build(m: &TestMessage<'_>) -> Result<Message, String> {
 mod tests {
     use super::*;
 
+    /// A port with a listener answers, a closed one does not; the order given is kept.
+    #[tokio::test]
+    async fn probes_tell_open_ports_from_closed_ones() {
+        let open = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let open_port = open.local_addr().unwrap().port();
+        let closed_port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let found = open_ports("127.0.0.1", &[closed_port, open_port], PORT_PROBE_TIMEOUT).await;
+        assert_eq!(found, [open_port]);
+    }
+
     #[test]
     fn ports_and_redaction() {
         assert_eq!(TlsMode::for_port(587), TlsMode::StartTls);
         assert_eq!(TlsMode::for_port(2465), TlsMode::Wrapper);
+        assert_eq!(
+            region_of_host("email-smtp.eu-west-1.amazonaws.com").as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            region_of_host("Email-SMTP-FIPS.us-gov-west-1.amazonaws.com.").as_deref(),
+            Some("us-gov-west-1")
+        );
+        for other in [
+            "127.0.0.1",
+            "email.eu-west-1.amazonaws.com",
+            "email-smtp.amazonaws.com",
+            "email-smtp.eu-west-1.example.com",
+        ] {
+            assert_eq!(region_of_host(other), None, "{other}");
+        }
         let s = Secret::new("BPassword+/=");
         assert_eq!(
             redact("auth failed for BPassword+/= here", &[&s]),

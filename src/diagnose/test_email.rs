@@ -355,15 +355,121 @@ fn secret_shaped(value: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/')
 }
 
+/// A problem found before or while connecting, and what proves it when the corrected attempt
+/// gets through.
+struct Problem {
+    finding: Finding,
+    /// Noted as "proven" when the test email then goes through; `None` for a problem the test
+    /// does not correct (the endpoint's region).
+    proof: Option<&'static str>,
+    /// A problem with the credentials: a 535 is then explained by it, not by the key.
+    credentials: bool,
+}
+
+impl Problem {
+    fn credentials(finding: Finding, proof: &'static str) -> Self {
+        Problem {
+            finding,
+            proof: Some(proof),
+            credentials: true,
+        }
+    }
+}
+
 /// The SMTP credentials to use, and what is wrong with the given ones, found offline.
 struct Prepared {
     creds: SmtpCredentials,
-    /// A problem found offline, and the password that should work instead.
-    problem: Option<Finding>,
+    /// Problems found offline, each with the credentials corrected to what should work instead.
+    problems: Vec<Problem>,
+    /// The password was corrected: the working one is worth offering.
+    password_corrected: bool,
     /// The credentials came from the user (not derived by ses-doctor).
     given: bool,
 }
 
+/// Whether `id` is an access key ID at all (a malformed one is left to the 535 it gets).
+fn key_id_like(id: &str) -> bool {
+    id.starts_with("AKIA") || id.starts_with("ASIA")
+}
+
+/// SES's SMTP interface refuses passwords derived from temporary credentials (AWS, "Obtaining
+/// Amazon SES SMTP credentials": do not use temporary AWS credentials to derive them).
+fn temporary_credentials(key_id: &str, source: &str) -> Finding {
+    Finding::new(
+        Code::SmtpCredentialsTemporary,
+        Severity::Error,
+        "SMTP credentials cannot come from a temporary (ASIA) access key",
+    )
+    .explain(
+        "SES's SMTP interface only takes a password derived from an IAM user's long-term key \
+         (AKIA…), with that key's ID as the user name; AWS says not to derive SMTP credentials \
+         from temporary ones (a role, SSO, an instance profile), and they expire anyway. Create \
+         an IAM user for SMTP with a key of its own, or send through the SES API with these \
+         credentials.",
+    )
+    .evidence("access key ID", key_id)
+    .evidence("from", source)
+    .fix(
+        Fix::manual(
+            "Create an IAM user for SMTP, with a long-term key, and derive its SMTP password",
+        )
+        .command("ses-doctor diagnose --new-user --via smtp"),
+    )
+}
+
+/// What a user name that is no access key ID most likely is.
+fn username_kind(username: &str) -> &'static str {
+    if username.is_empty() {
+        "empty"
+    } else if smtp_password::recognise(username).is_some() || secret_shaped(username) {
+        "a password or secret (the user name and the password may be swapped)"
+    } else if username.contains('@') {
+        "an e-mail address"
+    } else if username.starts_with("AIDA") {
+        "an IAM user ID"
+    } else if username.len() == 12 && username.chars().all(|c| c.is_ascii_digit()) {
+        "an AWS account ID (a console login)"
+    } else {
+        "an IAM user name or a console login"
+    }
+}
+
+fn username_not_key_id(username: &str, right: Option<&str>) -> Finding {
+    let kind = username_kind(username);
+    // A user name that looks like a secret is not shown.
+    let title = if kind.starts_with("a password") || kind == "empty" {
+        format!("The SMTP user name is {kind}, not an access key ID")
+    } else {
+        format!("The SMTP user name {username} is {kind}, not an access key ID")
+    };
+    let f = Finding::new(Code::SmtpUsernameNotKeyId, Severity::Error, title).explain(
+        "SES's SMTP interface takes the access key ID (AKIA…, 20 characters) as the user name, with \
+         the password derived from that key's secret. An IAM user name, an e-mail address or a \
+         console login is refused with 535, however right the password is.",
+    );
+    match right {
+        Some(id) => f.evidence("access key ID", id).fix(Fix::manual(format!(
+            "Set the mailer's SMTP user name to {id}"
+        ))),
+        None => f.fix(Fix::manual(
+            "Set the mailer's SMTP user name to the access key ID whose secret the SMTP password \
+             was derived from (IAM > Users > Security credentials lists the user's keys)",
+        )),
+    }
+}
+
+/// Whether `password` was made from `secret`: derived for some region, the legacy form, or the
+/// secret itself.
+fn made_from(secret: &Secret, password: &Secret) -> bool {
+    secret == password
+        || smtp_password::derive_legacy(secret) == *password
+        || regions::REGIONS
+            .iter()
+            .filter(|r| r.ses)
+            .any(|r| smtp_password::derive(secret, r.name) == *password)
+}
+
+/// `input.region` is the SMTP endpoint's region here: the password is judged for it.
 fn prepare(input: &TestEmailInput<'_>, step: &mut Step) -> Option<Prepared> {
     let region = input.region;
     let smtp = &input.opts.smtp;
@@ -377,10 +483,10 @@ fn prepare(input: &TestEmailInput<'_>, step: &mut Step) -> Option<Prepared> {
             return None;
         };
         if key.id.starts_with("ASIA") {
-            step.push(
-                Finding::new(Code::SmtpAuthFailed, Severity::Error, "SMTP passwords cannot be derived from temporary (ASIA) keys")
-                    .explain("SES SMTP needs an IAM user's long-term key. Create one (step 4/5), and derive its SMTP password."),
-            );
+            step.push(temporary_credentials(
+                &key.id,
+                "the credentials under test (ses-doctor would derive the SMTP password from them)",
+            ));
             return None;
         }
         return Some(Prepared {
@@ -388,19 +494,49 @@ fn prepare(input: &TestEmailInput<'_>, step: &mut Step) -> Option<Prepared> {
                 username: key.id.clone(),
                 password: smtp_password::derive(&key.secret, region),
             },
-            problem: None,
+            problems: Vec::new(),
+            password_corrected: false,
             given: false,
         });
     };
-    let username = smtp.username.clone().unwrap_or_default();
+    let mut username = smtp.username.clone().unwrap_or_default();
+    let mut problems = Vec::new();
+    if username.starts_with("ASIA") {
+        step.push(temporary_credentials(&username, "--smtp-username"));
+        return None;
+    }
+    if !key_id_like(&username) {
+        // The key the password was made from, when ses-doctor has it, names the right user name.
+        match input.key.filter(|k| made_from(&k.secret, &password)) {
+            Some(key) if key.id.starts_with("ASIA") => {
+                step.push(temporary_credentials(
+                    &key.id,
+                    "the credentials under test (the SMTP password was derived from them)",
+                ));
+                return None;
+            }
+            Some(key) => {
+                problems.push(Problem::credentials(
+                    username_not_key_id(&username, Some(&key.id)),
+                    "with the access key ID as the user name, SES accepted the test email",
+                ));
+                username = key.id.clone();
+            }
+            None => {
+                // SES would answer 535, which says nothing more.
+                step.push(username_not_key_id(&username, None));
+                return None;
+            }
+        }
+    }
     // The secret behind the user name, when ses-doctor has it.
     let known_secret = input.key.filter(|k| k.id == username).map(|k| &k.secret);
-    let mut problem = None;
     let mut use_password = password.clone();
+    let mut password_corrected = false;
     match smtp_password::recognise(password.expose()) {
         None if secret_shaped(password.expose()) => {
             let derived = smtp_password::derive(&password, region);
-            problem = Some(
+            problems.push(Problem::credentials(
                 Finding::new(
                     Code::SmtpPasswordIsSecretKey,
                     Severity::Error,
@@ -418,8 +554,10 @@ fn prepare(input: &TestEmailInput<'_>, step: &mut Step) -> Option<Prepared> {
                     ))
                     .command(format!("ses-doctor smtp-password --region {region}")),
                 ),
-            );
+                "with the corrected password, SES accepted the test email",
+            ));
             use_password = derived;
+            password_corrected = true;
         }
         Some(PasswordVersion::Legacy) => {
             let mut f = Finding::new(
@@ -438,12 +576,16 @@ fn prepare(input: &TestEmailInput<'_>, step: &mut Step) -> Option<Prepared> {
             );
             if let Some(secret) = known_secret {
                 use_password = smtp_password::derive(secret, region);
+                password_corrected = true;
                 f = f.evidence(
                     "derived from",
                     "the access key's secret, for the test below",
                 );
             }
-            problem = Some(f);
+            problems.push(Problem::credentials(
+                f,
+                "with the corrected password, SES accepted the test email",
+            ));
         }
         Some(PasswordVersion::V4) => {
             if let Some(secret) = known_secret {
@@ -454,7 +596,7 @@ fn prepare(input: &TestEmailInput<'_>, step: &mut Step) -> Option<Prepared> {
                         .filter(|r| r.ses && r.name != region)
                         .find(|r| smtp_password::derive(secret, r.name) == password);
                     if let Some(other) = other {
-                        problem = Some(
+                        problems.push(Problem::credentials(
                             Finding::new(
                                 Code::SmtpPasswordWrongRegion,
                                 Severity::Error,
@@ -469,8 +611,10 @@ fn prepare(input: &TestEmailInput<'_>, step: &mut Step) -> Option<Prepared> {
                             .evidence("derived for", other.name)
                             .fix(Fix::manual(format!("Set the mailer's SMTP password to the one derived for {region}"))
                                 .command(format!("ses-doctor smtp-password --region {region}"))),
-                        );
+                            "with the corrected password, SES accepted the test email",
+                        ));
                         use_password = expected;
+                        password_corrected = true;
                     }
                 }
             }
@@ -482,9 +626,153 @@ fn prepare(input: &TestEmailInput<'_>, step: &mut Step) -> Option<Prepared> {
             username,
             password: use_password,
         },
-        problem,
+        problems,
+        password_corrected,
         given: true,
     })
+}
+
+/// The SMTP endpoint is another region's than the one under test: the password is derived for
+/// the endpoint's region (it is bound to it), and the mail is judged there.
+fn endpoint_in_other_region(host: &str, smtp_region: &str, region: &str) -> Finding {
+    Finding::new(
+        Code::RegionMismatch,
+        Severity::Warning,
+        format!("The SMTP endpoint {host} is in {smtp_region}, not in {region}"),
+    )
+    .explain(format!(
+        "An SMTP password is bound to the region of the endpoint it is sent to, and SES judges \
+         the mail there: verified identities, the sandbox and quotas are per region. The test \
+         below uses a password derived for {smtp_region}; the identities and permissions checked \
+         above are {region}'s. Point the mailer at {region}'s endpoint, with the password derived \
+         for {region}, or verify the identities in {smtp_region}."
+    ))
+    .evidence("SMTP endpoint's region", smtp_region)
+    .evidence("region under test", region)
+    .fix(
+        Fix::manual(format!(
+            "Set the mailer's SMTP host to email-smtp.{region}.amazonaws.com and its password to the one derived for {region}"
+        ))
+        .command(format!("ses-doctor smtp-password --region {region}")),
+    )
+}
+
+/// Why a session that never got to SMTP failed, found by probing SES's ports on the host: the
+/// port in use does not answer while others do (blocked), or it answers and the TLS mode
+/// contradicts it. Returns the finding and the endpoint to try instead.
+async fn transport_problem(
+    endpoint: &Endpoint,
+    error: &str,
+    by_endpoint_flag: bool,
+) -> Option<(Finding, Endpoint)> {
+    let mut ports: Vec<u16> = smtp_client::SES_PORTS.to_vec();
+    if !ports.contains(&endpoint.port) {
+        ports.push(endpoint.port);
+    }
+    let open =
+        smtp_client::open_ports(&endpoint.host, &ports, smtp_client::PORT_PROBE_TIMEOUT).await;
+    let listed = |ports: &[u16]| {
+        ports
+            .iter()
+            .map(|p| format!("{p} ({})", TlsMode::for_port(*p).describe()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if open.contains(&endpoint.port) {
+        let expected = TlsMode::for_port(endpoint.port);
+        if endpoint.tls == expected || !smtp_client::SES_PORTS.contains(&endpoint.port) {
+            return None;
+        }
+        let (said, setting) = match endpoint.tls {
+            TlsMode::Wrapper => (
+                "TLS from the first byte was spoken to a port that starts in plain text and \
+                 upgrades with STARTTLS: the server's greeting is not TLS (OpenSSL calls it \
+                 \"wrong version number\")",
+                "STARTTLS (in most mailers \"TLS\", secure: false, or SMTPSecure = tls)",
+            ),
+            TlsMode::StartTls => (
+                "the mailer waits in plain text for a greeting, while the port waits for a TLS \
+                 handshake: nothing happens until the timeout",
+                "TLS wrapper (in most mailers \"SSL\", secure: true, or SMTPSecure = ssl)",
+            ),
+        };
+        let finding = Finding::new(
+            Code::SmtpTlsMismatch,
+            Severity::Error,
+            format!(
+                "Port {} takes {}, but the mailer speaks {}",
+                endpoint.port,
+                expected.describe(),
+                endpoint.tls.describe()
+            ),
+        )
+        .explain(format!(
+            "SES speaks STARTTLS on 25, 587 and 2587 and TLS from the first byte on 465 and \
+             2465. Here {said}. Set the encryption to {setting} for port {}, or keep the \
+             encryption and use port {}.",
+            endpoint.port,
+            match endpoint.tls {
+                TlsMode::Wrapper => "465",
+                TlsMode::StartTls => "587",
+            }
+        ))
+        .evidence("error", error)
+        .fix(Fix::manual(format!(
+            "Set the mailer's SMTP encryption to {} for port {} (--smtp-tls {})",
+            expected.describe(),
+            endpoint.port,
+            match expected {
+                TlsMode::Wrapper => "wrapper",
+                TlsMode::StartTls => "starttls",
+            }
+        )));
+        let retry = Endpoint {
+            tls: expected,
+            ..endpoint.clone()
+        };
+        return Some((finding, retry));
+    }
+    let &first = open.first()?;
+    let finding = Finding::new(
+        Code::SmtpPortBlocked,
+        Severity::Error,
+        format!(
+            "{} does not answer on port {}, but does on {}",
+            endpoint.host,
+            endpoint.port,
+            listed(&open)
+        ),
+    )
+    .explain(format!(
+        "The connection to port {} never opened, while other SMTP ports of the same host answer: \
+         the port is blocked or throttled between here and SES (EC2 throttles 25; hosting \
+         providers and firewalls often block 25, 465 or 587). Change the mailer's SMTP port to one \
+         that answers, with its TLS mode.",
+        endpoint.port
+    ))
+    .evidence("error", error)
+    .evidence("ports that answer", listed(&open))
+    .fix(Fix::manual(format!(
+        "Set the mailer's SMTP port to {first} with {} ({})",
+        TlsMode::for_port(first).describe(),
+        if by_endpoint_flag {
+            // An IPv6 address goes in brackets, as --smtp-endpoint takes it.
+            let host = if endpoint.host.contains(':') {
+                format!("[{}]", endpoint.host)
+            } else {
+                endpoint.host.clone()
+            };
+            format!("--smtp-endpoint {host}:{first}")
+        } else {
+            format!("--smtp-port {first}")
+        }
+    )));
+    let retry = Endpoint {
+        port: first,
+        tls: TlsMode::for_port(first),
+        ..endpoint.clone()
+    };
+    Some((finding, retry))
 }
 
 async fn send_smtp(
@@ -493,9 +781,6 @@ async fn send_smtp(
     from: &str,
     to: &str,
 ) -> Result<(), Failure> {
-    let Some(prepared) = prepare(input, step) else {
-        return Ok(());
-    };
     let smtp = &input.opts.smtp;
     let (host, port) = match &smtp.endpoint {
         Some((h, p)) => (h.clone(), *p),
@@ -506,61 +791,102 @@ async fn send_smtp(
             smtp.port.unwrap_or(587),
         ),
     };
-    let endpoint = Endpoint {
+    // An SMTP password is bound to its endpoint's region: derive and judge it for that one.
+    let smtp_region = smtp_client::region_of_host(&host).unwrap_or_else(|| input.region.to_owned());
+    let region_problem = (smtp_region != input.region).then(|| Problem {
+        finding: endpoint_in_other_region(&host, &smtp_region, input.region),
+        proof: None,
+        credentials: false,
+    });
+    let input = &TestEmailInput {
+        region: &smtp_region,
+        ..*input
+    };
+    let Some(prepared) = prepare(input, step) else {
+        if let Some(p) = region_problem {
+            step.push(p.finding);
+        }
+        return Ok(());
+    };
+    let mut problems: Vec<Problem> = region_problem.into_iter().collect();
+    problems.extend(prepared.problems);
+    let mut endpoint = Endpoint {
         tls: smtp.tls.unwrap_or_else(|| TlsMode::for_port(port)),
         host,
         port,
         ca_file: smtp.ca_file.clone(),
     };
-    let via = format!(
-        "SMTP {}:{} ({})",
-        endpoint.host,
-        endpoint.port,
-        if endpoint.tls == TlsMode::Wrapper {
-            "TLS wrapper"
-        } else {
-            "STARTTLS"
-        }
-    );
     let message = TestMessage {
         from,
         to,
         subject: SUBJECT,
         body: BODY,
     };
-    let outcome = smtp_client::send(&endpoint, &prepared.creds, &message, input.timeout).await;
+    let mut outcome = smtp_client::send(&endpoint, &prepared.creds, &message, input.timeout).await;
+    if let Outcome::Unreachable(error) = &outcome {
+        if let Some((finding, retry)) =
+            transport_problem(&endpoint, error, smtp.endpoint.is_some()).await
+        {
+            let proof = match finding.code {
+                Code::SmtpPortBlocked => "on the port that answers, SES accepted the test email",
+                _ => "with the TLS mode of the port, SES accepted the test email",
+            };
+            problems.push(Problem {
+                finding,
+                proof: Some(proof),
+                credentials: false,
+            });
+            endpoint = retry;
+            outcome = smtp_client::send(&endpoint, &prepared.creds, &message, input.timeout).await;
+        }
+    }
+    let via = format!(
+        "SMTP {}:{} ({})",
+        endpoint.host,
+        endpoint.port,
+        endpoint.tls.describe()
+    );
     let username = prepared.creds.username.clone();
-    let mut problem = prepared.problem;
+    let push_all = |step: &mut Step, problems: Vec<Problem>| {
+        for p in problems {
+            step.push(p.finding);
+        }
+    };
     match outcome {
         Outcome::Sent { message_id } => {
-            if let Some(p) = problem.as_mut() {
-                // The corrected password worked: the fix is certain.
-                p.note(
-                    "proven",
-                    "with the corrected password, SES accepted the test email",
-                );
+            for p in problems.iter_mut() {
+                if let Some(proof) = p.proof {
+                    // The corrected attempt worked: the fix is certain.
+                    p.finding.note("proven", proof);
+                }
+            }
+            if prepared.password_corrected {
                 offer_password(input, &prepared.creds.password)?;
             }
             let f = sent(&message_id, from, to, input.region, &via).evidence(
                 "SMTP",
                 "AUTH accepted (235), message accepted after DATA (250)",
             );
-            if let Some(p) = problem {
-                step.push(p);
-            }
+            push_all(step, problems);
             step.push(f);
         }
-        Outcome::AuthRejected { code, text } => match problem {
-            Some(p) => step.push(p.evidence("SMTP", format!("{code}: {text}"))),
-            None => {
+        Outcome::AuthRejected { code, text } => {
+            let explained = problems.iter().any(|p| p.credentials);
+            for p in problems {
+                let finding = if p.credentials {
+                    p.finding.evidence("SMTP", format!("{code}: {text}"))
+                } else {
+                    p.finding
+                };
+                step.push(finding);
+            }
+            if !explained {
                 let f = auth_failed(input, &username, code, &text, prepared.given).await;
                 step.push(f.evidence("via", &via));
             }
-        },
+        }
         Outcome::MessageRejected { code, text } => {
-            if let Some(p) = problem {
-                step.push(p);
-            }
+            push_all(step, problems);
             let said = format!("{code} {text}");
             step.push(
                 rejected(&said, from, to, input.region)
@@ -572,9 +898,7 @@ async fn send_smtp(
             );
         }
         Outcome::Unreachable(text) => {
-            if let Some(p) = problem {
-                step.push(p);
-            }
+            push_all(step, problems);
             step.push(
                 Finding::new(
                     Code::EndpointUnreachable,
@@ -689,6 +1013,45 @@ mod tests {
             "r",
         );
         assert_eq!(f.code, Code::TestEmailRejected);
+    }
+
+    #[test]
+    fn what_a_user_name_that_is_no_key_id_is() {
+        assert_eq!(
+            username_kind("ses-sender"),
+            "an IAM user name or a console login"
+        );
+        assert_eq!(username_kind("noreply@example.com"), "an e-mail address");
+        assert_eq!(username_kind("AIDAIOSFODNN7EXAMPLE"), "an IAM user ID");
+        assert_eq!(
+            username_kind("123456789012"),
+            "an AWS account ID (a console login)"
+        );
+        // Swapped fields: the value is not shown.
+        let password = smtp_password::derive(
+            &Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            "eu-west-1",
+        );
+        let f = username_not_key_id(password.expose(), None);
+        assert!(!f.title.contains(password.expose()), "{}", f.title);
+        assert!(key_id_like("AKIAIOSFODNN7EXAMPLE") && !key_id_like("mailer"));
+    }
+
+    #[test]
+    fn passwords_made_from_a_secret() {
+        let secret = Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+        for made in [
+            smtp_password::derive(&secret, "eu-west-1"),
+            smtp_password::derive_legacy(&secret),
+            secret.clone(),
+        ] {
+            assert!(made_from(&secret, &made));
+        }
+        let other = Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzzzz");
+        assert!(!made_from(
+            &other,
+            &smtp_password::derive(&secret, "eu-west-1")
+        ));
     }
 
     #[test]

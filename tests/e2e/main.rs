@@ -21,5 +21,6 @@ mod profiles;
 mod region;
 mod secrets;
 mod smtp_password;
+mod smtp_transport;
 mod test_email;
 mod worlds;
