@@ -923,6 +923,36 @@ fn match_entry(norm: &str) -> Option<&'static Entry> {
     ENTRIES
         .iter()
         .find(|e| e.patterns.iter().any(|p| contains_word(norm, p)))
+        .or_else(|| {
+            // An error name retyped with spaces or underscores ("Signature Does Not Match",
+            // "signature_does_not_match") is the name itself.
+            let runs = joined_word_runs(norm);
+            ENTRIES.iter().find(|e| {
+                e.patterns
+                    .iter()
+                    .any(|p| is_error_name(p) && runs.iter().any(|r| r == p))
+            })
+        })
+}
+
+/// A pattern that is an error's name: one lowercase word of letters (`signaturedoesnotmatch`).
+fn is_error_name(pattern: &str) -> bool {
+    pattern.len() >= 10 && pattern.chars().all(|c| c.is_ascii_lowercase())
+}
+
+/// Every run of 2 to 6 consecutive words of `norm`, joined without separators.
+fn joined_word_runs(norm: &str) -> Vec<String> {
+    let words: Vec<&str> = norm
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut runs = Vec::new();
+    for start in 0..words.len() {
+        for len in 2..=6.min(words.len() - start) {
+            runs.push(words[start..start + len].concat());
+        }
+    }
+    runs
 }
 
 /// Moves a cause to the front when the text points at it.
@@ -1822,6 +1852,23 @@ mod tests {
             }
             assert_eq!(exit_code(&e), ExitCode::Clean);
         }
+    }
+
+    #[test]
+    fn an_error_name_is_found_however_it_is_spaced_or_cased() {
+        // As people retype them in forum posts and tickets.
+        for input in [
+            "Signature Does Not Match",
+            "signature_does_not_match",
+            "error: Signature-Does-Not-Match when sending",
+        ] {
+            let e = explain(input);
+            assert!(e.recognised, "{input}");
+            assert_eq!(top(&e), Some(Code::SignatureMismatch), "{input}");
+        }
+        let e = explain("Invalid_Client_Token_Id");
+        assert!(e.recognised);
+        assert_eq!(top(&e), Some(Code::AccessKeyUnknown));
     }
 
     #[test]
