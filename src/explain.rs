@@ -476,7 +476,8 @@ pub fn code_doc(code: Code) -> Option<Doc> {
             "No policy allows {action}",
             "No policy of {principal} grants {action}. Over SMTP SES checks ses:SendRawEmail; the API's SendEmail checks ses:SendEmail. An AccessDenied shows that the key and secret are right.",
             &[
-                "Attach AWS's managed policy AmazonSESFullAccess, which allows every SES action: `aws iam attach-user-policy --user-name {user} --policy-arn arn:aws:iam::aws:policy/AmazonSESFullAccess`, or let `ses-doctor diagnose --admin-profile NAME` grant it (--policy send-only for a least-privilege inline policy).",
+                "Allow {user} only to send, from the identities the mailer uses, as AWS's least-privilege guidance advises for a sender: `ses-doctor diagnose --admin-profile NAME` puts an inline policy allowing ses:SendEmail and ses:SendRawEmail on their ARNs (its default, --policy send-only); by hand, `aws iam put-user-policy --user-name {user} --policy-name ses-doctor-send --policy-document file://send-only.json`.",
+                "Older guides (and SES's own SMTP credentials wizard) attach AmazonSESFullAccess because it is one click that always works; it also lets a leaked key change identities, settings and suppression lists in every region. Use it (--policy full-access, or `aws iam attach-user-policy --user-name {user} --policy-arn arn:aws:iam::aws:policy/AmazonSESFullAccess`) only when the mailer needs more than sending: FluentSMTP's connection test also calls ses:ListIdentities and ses:GetSendQuota, which can instead be added to the send-only policy.",
                 "If a policy limits Resource, include the identity the error names ({resource}).",
             ],
             Some("Nothing to change there; the fix is in IAM."),

@@ -23,11 +23,17 @@ pub const SEND_ONLY_POLICY_NAME: &str = "ses-doctor-send";
 /// SES can never deliver the probe.
 const PROBE_FROM: &str = "ses-doctor-probe@permission-check.invalid";
 
+/// Mailers whose own "test connection" asks SES for more than sending, with what they ask: a
+/// send-only grant is not enough for that button, though it is for their mail.
+pub const MAILER_TESTS_NEED: &str =
+    "FluentSMTP's connection test also calls ses:ListIdentities and ses:GetSendQuota";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PolicyChoice {
-    /// Attach AWS's managed AmazonSESFullAccess (what AWS's own guides advise).
+    /// Attach AWS's managed AmazonSESFullAccess (what the older guides advise).
     FullAccess,
-    /// An inline policy allowing only ses:SendEmail and ses:SendRawEmail.
+    /// An inline policy allowing only ses:SendEmail and ses:SendRawEmail on the identities
+    /// (the default: AWS's guidance is least privilege, never `*FullAccess`, for a sender).
     SendOnly,
 }
 
@@ -155,7 +161,12 @@ pub async fn check(input: PermissionInput<'_>) -> Result<Step, Failure> {
         return Ok(step);
     };
     let user = &principal;
-    let resources = resource_arns(&input.caller.account, input.region, input.identities);
+    let resources = resource_arns(
+        partition_of(&input.caller.arn),
+        &input.caller.account,
+        input.region,
+        input.identities,
+    );
     let prefetched = input
         .prefetched
         .as_ref()
@@ -224,14 +235,37 @@ async fn simulation_failed(
     }
 }
 
-pub fn resource_arns(account: &str, region: &str, identities: &[String]) -> Vec<String> {
+/// What a send-only grant covers, and what is simulated: the identities' ARNs, or, when none is
+/// known, every identity of the account in `region` (`*`: in any region). Never `*` itself: a
+/// sender's key should not send as another account's identity it was authorised for.
+pub fn resource_arns(
+    partition: &str,
+    account: &str,
+    region: &str,
+    identities: &[String],
+) -> Vec<String> {
     if identities.is_empty() {
-        return vec!["*".into()];
+        return vec![format!("arn:{partition}:ses:{region}:{account}:identity/*")];
     }
     identities
         .iter()
-        .map(|i| format!("arn:aws:ses:{region}:{account}:identity/{i}"))
+        .map(|i| format!("arn:{partition}:ses:{region}:{account}:identity/{i}"))
         .collect()
+}
+
+/// The partition of an ARN (`aws`, `aws-cn`, `aws-us-gov`); `aws` when it is not one.
+pub fn partition_of(arn: &str) -> &str {
+    match arn.split(':').nth(1) {
+        Some(p) if arn.starts_with("arn:") && !p.is_empty() => p,
+        _ => "aws",
+    }
+}
+
+/// The account of an ARN (its fifth field), when it has one.
+pub fn account_of(arn: &str) -> Option<&str> {
+    arn.split(':')
+        .nth(4)
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
 }
 
 enum SimulationError {
@@ -552,16 +586,43 @@ pub fn judge(decisions: &[ActionDecision], user: &str, policies: &Policies) -> F
 }
 
 fn send_only_document(resources: &[String]) -> String {
+    // SES also authorises SendEmail against the configuration set a message names (or the
+    // identity's default one), so the account's configuration sets where the identities are go
+    // with them: otherwise a mailer that sets one is refused with this very policy.
+    let mut all: Vec<String> = resources.to_vec();
+    for r in resources {
+        if let Some((region_account, _)) = r.rsplit_once(":identity/") {
+            let sets = format!("{region_account}:configuration-set/*");
+            if !all.contains(&sets) {
+                all.push(sets);
+            }
+        }
+    }
     serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{
             "Sid": "SesDoctorSend",
             "Effect": "Allow",
             "Action": SEND_ACTIONS,
-            "Resource": resources,
+            "Resource": all,
         }]
     })
     .to_string()
+}
+
+/// The identities a send-only grant covers, in words.
+fn scope_text(resources: &[String]) -> String {
+    let names: Vec<&str> = resources
+        .iter()
+        .filter_map(|r| r.rsplit_once(":identity/").map(|(_, name)| name))
+        .collect();
+    match names.as_slice() {
+        ["*"] => "the account's identities".to_owned(),
+        [one] => (*one).to_owned(),
+        [first, other] => format!("{first} and {other}"),
+        [first, rest @ ..] => format!("{first} and {} more identities", rest.len()),
+        [] => "no identity".to_owned(),
+    }
 }
 
 /// Grant the permission (with consent), then wait for IAM to show it: IAM is eventually
@@ -580,7 +641,7 @@ async fn apply_grant(
             format!("aws iam attach-{kind}-policy --{kind}-name {name} --policy-arn {FULL_ACCESS_ARN}"),
         ),
         PolicyChoice::SendOnly => (
-            format!("Put an inline policy '{SEND_ONLY_POLICY_NAME}' allowing only ses:SendEmail and ses:SendRawEmail on {user}"),
+            format!("Let {user} send from {} only (inline policy {SEND_ONLY_POLICY_NAME})", scope_text(resources)),
             format!(
                 "aws iam put-{kind}-policy --{kind}-name {name} --policy-name {SEND_ONLY_POLICY_NAME} --policy-document '{}'",
                 send_only_document(resources)
@@ -598,7 +659,13 @@ async fn apply_grant(
         fix.description
             .push_str(" (needs admin credentials: --admin-profile)");
     }
-    match input.consent.decide(&format!("{}?", fix.description))? {
+    let question = format!("{}?", fix.description);
+    if input.policy == PolicyChoice::SendOnly {
+        fix.description.push_str(&format!(
+            ". Enough to send; a mailer's own connection test may need more ({MAILER_TESTS_NEED}): allow those too, or use --policy full-access"
+        ));
+    }
+    match input.consent.decide(&question)? {
         Decision::Leave(status) => fix.status = status,
         Decision::Apply => match grant(&input.iam.iam(), user, input.policy, resources).await {
             Err(message) => {
@@ -680,7 +747,7 @@ pub fn grant_description(policy: PolicyChoice) -> &'static str {
     match policy {
         PolicyChoice::FullAccess => "AmazonSESFullAccess",
         PolicyChoice::SendOnly => {
-            "an inline policy allowing only ses:SendEmail and ses:SendRawEmail"
+            "an inline policy allowing only ses:SendEmail and ses:SendRawEmail from the account's identities"
         }
     }
 }
@@ -814,16 +881,32 @@ async fn probe_fallback(
         finding = finding.evidence("SES answered", note);
     }
     if finding.code == Code::PermissionMissing {
-        finding = finding.fix(
-            Fix::manual(format!(
+        let (kind, name) = (user.kind(), user.name());
+        let fix = match input.policy {
+            PolicyChoice::FullAccess => Fix::manual(format!(
                 "With admin credentials, attach AmazonSESFullAccess to {user}"
             ))
             .command(format!(
-                "aws iam attach-{0}-policy --{0}-name {1} --policy-arn {FULL_ACCESS_ARN}",
-                user.kind(),
-                user.name()
+                "aws iam attach-{kind}-policy --{kind}-name {name} --policy-arn {FULL_ACCESS_ARN}"
             )),
-        );
+            PolicyChoice::SendOnly => {
+                let resources = resource_arns(
+                    partition_of(&input.caller.arn),
+                    &input.caller.account,
+                    input.region,
+                    input.identities,
+                );
+                Fix::manual(format!(
+                    "With admin credentials, let {user} send from {} only (inline policy {SEND_ONLY_POLICY_NAME}). Enough to send; a mailer's own connection test may need more ({MAILER_TESTS_NEED})",
+                    scope_text(&resources)
+                ))
+                .command(format!(
+                    "aws iam put-{kind}-policy --{kind}-name {name} --policy-name {SEND_ONLY_POLICY_NAME} --policy-document '{}'",
+                    send_only_document(&resources)
+                ))
+            }
+        };
+        finding = finding.fix(fix);
     }
     step.push(finding);
     step.push(
@@ -962,14 +1045,38 @@ mod tests {
 
     #[test]
     fn send_only_policy_names_the_identities() {
-        let arns = resource_arns("111122223333", "eu-west-1", &["example.com".into()]);
+        let arns = resource_arns(
+            "aws",
+            "111122223333",
+            "eu-west-1",
+            &["example.com".into(), "a@example.com".into()],
+        );
         assert_eq!(
             arns,
-            vec!["arn:aws:ses:eu-west-1:111122223333:identity/example.com"]
+            vec![
+                "arn:aws:ses:eu-west-1:111122223333:identity/example.com",
+                "arn:aws:ses:eu-west-1:111122223333:identity/a@example.com"
+            ]
         );
         let doc: serde_json::Value = serde_json::from_str(&send_only_document(&arns)).unwrap();
         assert_eq!(doc["Statement"][0]["Action"][1], "ses:SendRawEmail");
-        assert_eq!(resource_arns("1", "r", &[]), vec!["*"]);
+        assert_eq!(
+            doc["Statement"][0]["Resource"][2],
+            "arn:aws:ses:eu-west-1:111122223333:configuration-set/*"
+        );
+        assert_eq!(doc["Statement"][0]["Resource"].as_array().unwrap().len(), 3);
+        assert_eq!(scope_text(&arns), "example.com and a@example.com");
+        assert_eq!(scope_text(&arns[..1]), "example.com");
+        // Unknown identities: the account's, never `*`.
+        let any = resource_arns("aws-cn", "111122223333", "*", &[]);
+        assert_eq!(any, vec!["arn:aws-cn:ses:*:111122223333:identity/*"]);
+        assert_eq!(scope_text(&any), "the account's identities");
+        assert_eq!(partition_of("arn:aws-us-gov:iam::1:user/u"), "aws-us-gov");
+        assert_eq!(partition_of("garbage"), "aws");
+        assert_eq!(
+            account_of("arn:aws:iam::111122223333:user/u"),
+            Some("111122223333")
+        );
     }
 
     mod concurrency {

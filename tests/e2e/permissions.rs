@@ -88,7 +88,7 @@ async fn no_permission_then_full_access_attached_with_yes() {
     assert!(attached(&account).await.is_empty());
 
     let report = diagnose(&home, &account, &keys, true)
-        .args(["--yes"])
+        .args(["--yes", "--policy", "full-access"])
         .run()
         .assert_code(0)
         .report();
@@ -109,14 +109,29 @@ async fn no_permission_then_full_access_attached_with_yes() {
 }
 
 #[tokio::test]
-async fn send_only_policy_on_the_verified_identities() {
+async fn send_only_policy_on_the_verified_identities_by_default() {
     let account = emulator().new_account();
     let keys = world(&account, false).await;
     let home = home_for(&account, &keys);
-    diagnose(&home, &account, &keys, true)
-        .args(["--yes", "--policy", "send-only"])
+    // The default grant: send-only, scoped to the identities, never *FullAccess.
+    let report = diagnose(&home, &account, &keys, true)
+        .args(["--yes"])
         .run()
-        .assert_code(0);
+        .assert_code(0)
+        .report();
+    let fix = &report.finding("permission-missing").fixes[0];
+    assert_eq!(
+        fix.description.split(". ").next().unwrap(),
+        format!("Let mailer send from {DOMAIN} only (inline policy ses-doctor-send)")
+    );
+    // A mailer whose own connection test reads SES is warned that this is not enough for it.
+    assert!(
+        fix.description.contains(
+            "FluentSMTP's connection test also calls ses:ListIdentities and ses:GetSendQuota"
+        ),
+        "{}",
+        fix.description
+    );
     assert!(
         attached(&account).await.is_empty(),
         "nothing managed is attached"
@@ -139,10 +154,10 @@ async fn send_only_policy_on_the_verified_identities() {
     );
     assert_eq!(
         statement["Resource"],
-        serde_json::json!([format!(
-            "arn:aws:ses:{REGION}:{}:identity/{DOMAIN}",
-            account.id
-        )])
+        serde_json::json!([
+            format!("arn:aws:ses:{REGION}:{}:identity/{DOMAIN}", account.id),
+            format!("arn:aws:ses:{REGION}:{}:configuration-set/*", account.id)
+        ])
     );
     // A second run is clean, and names the inline policy.
     let report = diagnose(&home, &account, &keys, true)
@@ -156,7 +171,7 @@ async fn send_only_policy_on_the_verified_identities() {
 }
 
 /// IAM returns policy documents URL-encoded.
-fn percent_decode(s: &str) -> String {
+pub fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(s.len());
     let mut rest = s.as_bytes();
     while let Some((&b, tail)) = rest.split_first() {
@@ -334,9 +349,12 @@ async fn without_any_access_the_key_is_still_proven_and_the_gap_named() {
         "{}",
         f.all_evidence()
     );
-    assert!(f.fixes[0]
-        .command
-        .as_deref()
-        .unwrap()
-        .contains("attach-user-policy --user-name mailer"));
+    // The grant it names is the send-only one, and never for `*`.
+    let command = f.fixes[0].command.as_deref().unwrap();
+    assert!(
+        command.contains("put-user-policy --user-name mailer --policy-name ses-doctor-send"),
+        "{command}"
+    );
+    assert!(!command.contains("\"Resource\":[\"*\"]"), "{command}");
+    assert!(f.fixes[0].description.contains("FluentSMTP"));
 }
