@@ -53,6 +53,7 @@ codes! {
     AccessKeyInactive = "access-key-inactive": "The access key exists but is deactivated, so AWS rejects it.";
     SignatureMismatch = "signature-mismatch": "The key ID is known but the secret does not match it (wrong, truncated or altered secret).";
     CredentialsExpired = "credentials-expired": "The temporary credentials or session token have expired.";
+    SigningRegionMismatch = "signing-region-mismatch": "The request was signed for another region than the endpoint's (\"Credential should be scoped to a valid region\"): the secret is not at fault.";
     RoleAssumptionDenied = "role-assumption-denied": "STS refused to let the source credentials assume the profile's role (no sts:AssumeRole permission, or the role's trust policy does not name them).";
     RootCredentials = "root-credentials": "The credentials are the account's root user keys, which must never be used for sending mail.";
     AdminCredentialsFailed = "admin-credentials-failed": "The admin credentials were rejected, so causes that need IAM could not be pinned down.";

@@ -466,6 +466,15 @@ pub fn code_doc(code: Code) -> Option<Doc> {
             ],
             Some("The From address: a verified identity (force it in WordPress mail plugins), and {m_region}: the region where it is verified."),
         ),
+        Code::SigningRegionMismatch => d(
+            "The request was signed for another region than the endpoint's",
+            "Every request is signed for one region (the client's region setting), and AWS checks it against the endpoint's region first. An endpoint override of another region (AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL_SES, a profile's endpoint_url, an SDK client built with an endpoint and a different region, sts_region in Terraform) is refused with \"Credential should be scoped to a valid region, not '<the signed region>'\". The secret is fine: a new key changes nothing.",
+            &[
+                "Find the override: `env | grep AWS_ENDPOINT_URL`, and endpoint_url in the profile (~/.aws/config, also under a [services] section).",
+                "Remove it, so that the SDK uses the region's own endpoint, or make the region setting the endpoint's region ({region_flag} must be the region in the endpoint's host name).",
+            ],
+            Some("{m_region}: the region in the endpoint's host name (email.<region>.amazonaws.com), or no custom endpoint at all."),
+        ),
         Code::PermissionGranted => d(
             "The user may send",
             "IAM allows ses:SendEmail and ses:SendRawEmail, so permissions are not the problem.",
@@ -865,10 +874,24 @@ static ENTRIES: &[Entry] = {
             smtp: false,
         },
         Entry {
+            id: "signing-region-mismatch",
+            label: "AWS error: the credential is scoped to another region than the endpoint's",
+            patterns: &[
+                "credential should be scoped to a valid region",
+                "credential must be scoped to a valid region",
+            ],
+            meaning: "The request was signed for a region (the one in quotes, when AWS names it) that is not the region of the endpoint it was sent to. AWS refuses it before it looks at the key: the key and the secret are not at fault.",
+            causes: &[
+                C(Code::SigningRegionMismatch),
+                C(Code::RegionUnsupported),
+                C(Code::RegionInvalid),
+            ],
+            smtp: false,
+        },
+        Entry {
             id: "credential-scope",
             label: "AWS error: the credential is scoped to the wrong region",
             patterns: &[
-                "credential should be scoped to a valid region",
                 "credential should be scoped to correct service",
                 "the authorization header is malformed; the region",
             ],
@@ -2831,11 +2854,29 @@ mod tests {
             Some(Code::CredentialsExpired),
             &[],
         ),
-        // aws/aws-sdk-java#1097 (its title; SES was not offered in us-west-1 then).
+        // aws/aws-sdk-java#1097 (its title): an endpoint in us-west-2 with a signing region of
+        // us-west-1; the maintainers' answer was that the signing region must match the
+        // endpoint's (and SES was not offered in us-west-1 then either).
         real(
             "aws/aws-sdk-java#1097",
             "Credential should be scoped to a valid region, not 'us-west-1' (SES)",
-            Some(Code::RegionUnsupported),
+            Some(Code::SigningRegionMismatch),
+            &[Code::RegionUnsupported],
+        ),
+        // cloud-custodian/cloud-custodian#4874: --endpoint-url https://sts.us-east-1.amazonaws.com
+        // with --region us-east-2.
+        real(
+            "cloud-custodian/cloud-custodian#4874",
+            "An error occurred (SignatureDoesNotMatch) when calling the AssumeRole operation: Credential should be scoped to a valid region, not 'us-east-2'. ",
+            Some(Code::SigningRegionMismatch),
+            &[],
+        ),
+        // hashicorp/terraform-provider-aws#34865: sts_region and an STS endpoint of another
+        // region than the provider's.
+        real(
+            "hashicorp/terraform-provider-aws#34865",
+            "operation error STS: GetCallerIdentity, https response error StatusCode: 403, RequestID: f16ffea6-1579-440e-aed9-f5f18c361a85, api error SignatureDoesNotMatch: Credential should be scoped to a valid region.",
+            Some(Code::SigningRegionMismatch),
             &[],
         ),
         // Billionmail/BillionMail#156 (Postfix bounce; the mailer sent no AUTH).

@@ -230,6 +230,13 @@ Differences from stock moto 5.2.1, one patch function each (see ``PATCHES``):
     (front end)                  opt-in region not enabled for the account ->
                                  InvalidClientTokenId / UnrecognizedClientException
     (front end)                  hanging regions (per account and region)
+    (front end)                  regional endpoints: a path /_endpoint/<AWS host>/...
+                                 stands for a request to that host (an
+                                 AWS_ENDPOINT_URL_STS or profile endpoint_url
+                                 of http://HOST:PORT/_endpoint/sts.eu-west-1.amazonaws.com);
+                                 signed for another region than the host's ->
+                                 SignatureDoesNotMatch "Credential should be
+                                 scoped to a valid region, not 'R'. "
     (front end)                  IAM propagation delay: a new key is refused for
                                  N seconds -> InvalidClientTokenId /
                                  UnrecognizedClientException
@@ -2436,7 +2443,7 @@ def request_protocol(environ: dict[str, Any], wire: WireRequest) -> tuple[str, s
     service = scope[3] if len(scope) > 3 else None
     if service is None and unsigned_sts_action(environ, wire):
         service = "sts"
-    if service == "ses" and wire.raw_uri.startswith("/v2/"):
+    if service == "ses" and environ.get("PATH_INFO", wire.raw_uri).startswith("/v2/"):
         service = "sesv2"
     if service:
         try:
@@ -2604,12 +2611,48 @@ def opt_in_region_disabled(environ: dict[str, Any], wire: WireRequest) -> tuple[
     return early_error(environ, wire, invalid_client_token())
 
 
+# Regional endpoints. The emulator serves every region from one address; a request
+# sent to http://HOST:PORT/_endpoint/<AWS host>/... stands for one sent to that AWS
+# host (sts.eu-west-1.amazonaws.com, email.us-west-2.amazonaws.com): the prefix is
+# signed like any path, and taken off before moto routes the request.
+ENDPOINT_PREFIX = re.compile(r"^/_endpoint/([A-Za-z0-9.-]+)(/.*)?$")
+ENDPOINT_HOST_ENVIRON_KEY = "ses_doctor.endpoint_host"
+REGIONAL_HOST = re.compile(r"^[a-z0-9-]+(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$")
+# Global endpoints sign for their partition's home region.
+GLOBAL_HOSTS = {"sts.amazonaws.com": "us-east-1", "iam.amazonaws.com": "us-east-1"}
+
+
+def endpoint_region(host: str) -> str | None:
+    """The region an AWS endpoint host belongs to, or None for a host that names none."""
+    host = host.lower()
+    if host in GLOBAL_HOSTS:
+        return GLOBAL_HOSTS[host]
+    match = REGIONAL_HOST.match(host)
+    return match.group(1) if match else None
+
+
+def signing_region_mismatch(environ: dict[str, Any], wire: WireRequest) -> tuple[int, dict[str, str], str] | None:
+    """AWS refuses a request whose SigV4 credential scope names another region than
+    the endpoint's, before it looks at the key: "Credential should be scoped to a
+    valid region, not 'us-east-1'. " (SignatureDoesNotMatch; aws/aws-sdk-java#1097
+    for SES, cloud-custodian/cloud-custodian#4874 for STS)."""
+    host = environ.get(ENDPOINT_HOST_ENVIRON_KEY)
+    signed = signing_region(environ)
+    expected = endpoint_region(host) if host else None
+    if expected is None or signed is None or signed == expected:
+        return None
+    return early_error(
+        environ, wire, signature_mismatch(f"Credential should be scoped to a valid region, not '{signed}'. ")
+    )
+
+
 def pre_dispatch_checks(environ: dict[str, Any], wire: WireRequest) -> tuple[int, dict[str, str], str] | None:
     """Checks that run before moto sees a request, one function each, in order.
     Returns a response to send, or None to let moto handle the request."""
     hang_if_region_hangs(environ, wire)
     for check in (
         missing_authentication,
+        signing_region_mismatch,
         long_term_key_with_session_token,
         web_identity_not_authorized,
         key_not_yet_propagated,
@@ -2647,6 +2690,10 @@ class EmulatorApp:
             return [data]
 
         raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or path
+        endpoint = ENDPOINT_PREFIX.match(path)
+        if endpoint is not None:  # signed with the prefix (raw_uri); routed without it
+            environ[ENDPOINT_HOST_ENVIRON_KEY] = endpoint.group(1)
+            environ["PATH_INFO"] = endpoint.group(2) or "/"
         account_id = account_of_key(access_key_from_authorization(environ.get("HTTP_AUTHORIZATION")))
         wire = WireRequest(environ["REQUEST_METHOD"], raw_uri, body, account_id)
         # Read by RequestHandler.date_time_string for the one Date header.
