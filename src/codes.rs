@@ -44,6 +44,7 @@ codes! {
     EnvShadowsProfile = "env-shadows-profile": "AWS_ACCESS_KEY_ID in the environment overrides the credentials of the profile you meant to use.";
     RegionInvalid = "region-invalid": "The configured region is not an AWS region name (for example a display name or an availability zone).";
     SessionTokenStray = "session-token-stray": "A long-term (AKIA) access key is sent with a session token left over from temporary credentials, so AWS rejects the pair.";
+    EndpointIsSmtpHost = "endpoint-is-smtp-host": "An API endpoint is set to SES's SMTP host (email-smtp.<region>.amazonaws.com), or the SMTP host to the API's (email.<region>.amazonaws.com): neither answers the other's protocol.";
     SdkDivergence = "sdk-divergence": "The AWS SDKs read these files or variables differently: a mailer on another SDK uses other credentials or another region than the one tested.";
     // Step 1: identity.
     CredentialsValid = "credentials-valid": "AWS accepted the credentials and said whose they are.";

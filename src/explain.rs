@@ -475,6 +475,15 @@ pub fn code_doc(code: Code) -> Option<Doc> {
             ],
             Some("{m_region}: the region in the endpoint's host name (email.<region>.amazonaws.com), or no custom endpoint at all."),
         ),
+        Code::EndpointIsSmtpHost => d(
+            "An API endpoint is set to SES's SMTP host, or the SMTP host to the API's",
+            "SES has two front doors per region: the API at https://email.<region>.amazonaws.com (what the SDKs and the \"Amazon SES API\" mailer modes call) and the SMTP interface at email-smtp.<region>.amazonaws.com (ports 587, 465, 25, 2587, 2465). Neither speaks the other's protocol: an SDK pointed at email-smtp times out (\"Could not connect to the endpoint URL\", \"connect ETIMEDOUT\"), an SMTP client pointed at email never gets a greeting.",
+            &[
+                "For the API: remove the endpoint override (--endpoint-url, AWS_ENDPOINT_URL_SES, AWS_ENDPOINT_URL_SESV2, AWS_ENDPOINT_URL, a profile's endpoint_url); the SDK picks the region's API endpoint itself.",
+                "For SMTP: the host is email-smtp.{region_flag}.amazonaws.com, with the access key ID as user name and the SMTP password derived for that region.",
+            ],
+            Some("{m_host}: email-smtp.{region_flag}.amazonaws.com for SMTP; for the API, no custom endpoint, only {m_region}."),
+        ),
         Code::PermissionGranted => d(
             "The user may send",
             "IAM allows ses:SendEmail and ses:SendRawEmail, so permissions are not the problem.",
@@ -871,6 +880,14 @@ static ENTRIES: &[Entry] = {
                 C(Code::PermissionExplicitlyDenied),
                 C(Code::InsufficientAccess),
             ],
+            smtp: false,
+        },
+        Entry {
+            id: "endpoint-is-smtp-host",
+            label: "An SES API call sent to the SMTP host (or SMTP to the API host)",
+            patterns: &["invalid endpoint: email-smtp", "https://email-smtp"],
+            meaning: "An SES API call went to email-smtp.<region>.amazonaws.com, SES's SMTP host, which does not answer HTTPS: the API's endpoint is email.<region>.amazonaws.com, and the SDK finds it itself when no endpoint is set.",
+            causes: &[C(Code::EndpointIsSmtpHost), C(Code::EndpointUnreachable)],
             smtp: false,
         },
         Entry {
@@ -2862,6 +2879,13 @@ mod tests {
             "Credential should be scoped to a valid region, not 'us-west-1' (SES)",
             Some(Code::SigningRegionMismatch),
             &[Code::RegionUnsupported],
+        ),
+        // boto/boto3#2432: the SMTP host given to boto3 as the SES API's endpoint_url.
+        real(
+            "boto/boto3#2432",
+            "Invalid endpoint: email-smtp.eu-west-1.amazonaws.com",
+            Some(Code::EndpointIsSmtpHost),
+            &[],
         ),
         // cloud-custodian/cloud-custodian#4874: --endpoint-url https://sts.us-east-1.amazonaws.com
         // with --region us-east-2.
