@@ -2880,6 +2880,20 @@ mod tests {
             Some(Code::SigningRegionMismatch),
             &[Code::RegionUnsupported],
         ),
+        // The layer named in AccessDenied, as the IAM User Guide's "Troubleshooting access
+        // denied error messages" shows it: granting cannot fix either.
+        real(
+            "IAM User Guide: access denied error messages (boundary)",
+            "User: arn:aws:iam::123456789012:user/mailer is not authorized to perform: ses:SendRawEmail on resource: arn:aws:ses:eu-west-1:123456789012:identity/example.com because no permissions boundary allows the ses:SendRawEmail action",
+            Some(Code::PermissionExplicitlyDenied),
+            &[],
+        ),
+        real(
+            "IAM User Guide: access denied error messages (SCP)",
+            "User: arn:aws:iam::123456789012:user/mailer is not authorized to perform: ses:SendEmail with an explicit deny in a service control policy",
+            Some(Code::PermissionExplicitlyDenied),
+            &[],
+        ),
         // boto/boto3#2432: the SMTP host given to boto3 as the SES API's endpoint_url.
         real(
             "boto/boto3#2432",

@@ -44,6 +44,35 @@ pub struct ActionDecision {
     pub decision: Verdict,
     /// Policies whose statements matched ("AmazonSESFullAccess (aws-managed)").
     pub sources: Vec<String>,
+    /// Layers above the identity policies that refuse the action (the simulation's boundary
+    /// and Organizations details, or SES's own words): granting cannot fix those, even when
+    /// the refusal is no explicit Deny.
+    pub blocked_by: Vec<Blocker>,
+}
+
+/// A layer above the principal's own policies that refuses an action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Blocker {
+    PermissionsBoundary,
+    OrganizationScp,
+}
+
+/// Where an explicit Deny (or a refusing boundary or SCP) lives: each needs its own fix, and
+/// none is fixed by granting more.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum DenyLayer {
+    /// The principal's own policies (inline or attached to it).
+    Identity(Vec<String>),
+    /// A policy of a group the user is in: (policy, group).
+    Group(Vec<(String, String)>),
+    /// The permissions boundary; `explicit`: a Deny in it, else it simply does not allow.
+    Boundary {
+        policies: Vec<String>,
+        explicit: bool,
+    },
+    OrganizationScp,
+    /// An explicit Deny no identity statement matched: a boundary or an SCP, not told apart.
+    Unknown,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -349,10 +378,24 @@ async fn simulate(
                     }
                 }
             }
+            let mut blocked_by = Vec::new();
+            if results.iter().any(|r| {
+                r.permissions_boundary_decision_detail()
+                    .is_some_and(|d| !d.allowed_by_permissions_boundary())
+            }) {
+                blocked_by.push(Blocker::PermissionsBoundary);
+            }
+            if results.iter().any(|r| {
+                r.organizations_decision_detail()
+                    .is_some_and(|d| !d.allowed_by_organizations())
+            }) {
+                blocked_by.push(Blocker::OrganizationScp);
+            }
             ActionDecision {
                 action,
                 decision,
                 sources,
+                blocked_by,
             }
         })
         .collect())
@@ -513,40 +556,17 @@ fn decision_text(d: &ActionDecision) -> String {
 
 /// The finding for a set of decisions.
 pub fn judge(decisions: &[ActionDecision], user: &str, policies: &Policies) -> Finding {
+    // A boundary or an SCP that refuses is no more fixable by granting than a Deny.
     let denied: Vec<&ActionDecision> = decisions
         .iter()
-        .filter(|d| d.decision == Verdict::ExplicitDeny)
+        .filter(|d| d.decision == Verdict::ExplicitDeny || !d.blocked_by.is_empty())
         .collect();
     let missing: Vec<&ActionDecision> = decisions
         .iter()
-        .filter(|d| d.decision == Verdict::ImplicitDeny)
+        .filter(|d| d.decision == Verdict::ImplicitDeny && d.blocked_by.is_empty())
         .collect();
     let mut f = if !denied.is_empty() {
-        // Both actions are usually denied by the same statement: name each policy once.
-        let mut by: Vec<String> = Vec::new();
-        for s in denied.iter().flat_map(|d| d.sources.iter()) {
-            if !by.contains(s) {
-                by.push(s.clone());
-            }
-        }
-        let source = if by.is_empty() {
-            "a permissions boundary or an organization SCP (no identity policy of the user matched)"
-                .to_owned()
-        } else {
-            by.join(", ")
-        };
-        Finding::new(
-            Code::PermissionExplicitlyDenied,
-            Severity::Error,
-            format!("Sending is explicitly denied to {user} by {source}"),
-        )
-        .explain(
-            "An explicit Deny overrides every Allow, so attaching AmazonSESFullAccess cannot fix \
-             this. Remove or narrow the Deny statement, or send with a user it does not apply to.",
-        )
-        .fix(Fix::manual(format!(
-            "Remove the Deny on ses:SendEmail / ses:SendRawEmail from {source}"
-        )))
+        denied_finding(&denied, user, policies)
     } else if !missing.is_empty() {
         let actions: Vec<&str> = missing.iter().map(|d| d.action).collect();
         let raw_ok = decisions
@@ -583,6 +603,176 @@ pub fn judge(decisions: &[ActionDecision], user: &str, policies: &Policies) -> F
         f = f.evidence(d.action, decision_text(d));
     }
     add_policy_evidence(f, policies)
+}
+
+/// Which layer refuses: the simulation's details first (an SCP, then a boundary), then where the
+/// denying policies are attached, from the policy list.
+fn deny_layer(denied: &[&ActionDecision], policies: &Policies) -> DenyLayer {
+    let blocked = |b: Blocker| denied.iter().any(|d| d.blocked_by.contains(&b));
+    let explicit = denied.iter().any(|d| d.decision == Verdict::ExplicitDeny);
+    let mut names: Vec<String> = Vec::new();
+    let mut raw: Vec<String> = Vec::new();
+    for s in denied.iter().flat_map(|d| d.sources.iter()) {
+        if !raw.contains(s) {
+            raw.push(s.clone());
+        }
+        // "NoSending (user)" -> "NoSending"; SES's own words are kept whole.
+        let name = match s.rsplit_once(" (") {
+            Some((name, _)) => name.to_owned(),
+            None => s.clone(),
+        };
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    // Where a policy of that name is attached, from the listing: None when it is in none of
+    // them (a boundary's policy is not listed among the user's).
+    let attached_to = |name: &str| {
+        policies
+            .lines
+            .iter()
+            .find(|l| l.starts_with(&format!("{name} (")))
+            .map(|l| {
+                l.rsplit_once(" group ")
+                    .map(|(_, g)| g.trim_end_matches(')').to_owned())
+            })
+    };
+    if blocked(Blocker::OrganizationScp) {
+        return DenyLayer::OrganizationScp;
+    }
+    if blocked(Blocker::PermissionsBoundary) {
+        let own: Vec<String> = names
+            .iter()
+            .filter(|n| policies.unknown.is_none() && attached_to(n).is_none())
+            .cloned()
+            .collect();
+        return DenyLayer::Boundary {
+            policies: own,
+            explicit,
+        };
+    }
+    if names.is_empty() {
+        return DenyLayer::Unknown;
+    }
+    if policies.unknown.is_some() {
+        return DenyLayer::Identity(raw);
+    }
+    let groups: Vec<(String, String)> = names
+        .iter()
+        .filter_map(|n| attached_to(n).flatten().map(|g| (n.clone(), g)))
+        .collect();
+    if groups.len() == names.len() {
+        DenyLayer::Group(groups)
+    } else {
+        DenyLayer::Identity(raw)
+    }
+}
+
+/// The finding for a refusal granting cannot fix, with the layer's own evidence and advice.
+fn denied_finding(denied: &[&ActionDecision], user: &str, policies: &Policies) -> Finding {
+    let actions = "ses:SendEmail / ses:SendRawEmail";
+    match deny_layer(denied, policies) {
+        DenyLayer::Identity(names) => {
+            let by = names.join(", ");
+            Finding::new(
+                Code::PermissionExplicitlyDenied,
+                Severity::Error,
+                format!("Sending is explicitly denied to {user} by {by}"),
+            )
+            .explain(
+                "A Deny statement in the user's own policies overrides every Allow, so attaching \
+                 AmazonSESFullAccess cannot fix this. Remove or narrow the Deny statement, or send \
+                 with a user it does not apply to.",
+            )
+            .evidence("layer", "identity policy")
+            .fix(Fix::manual(format!(
+                "Remove the Deny on {actions} from {by}"
+            )))
+        }
+        DenyLayer::Group(pairs) => {
+            let by: Vec<String> = pairs
+                .iter()
+                .map(|(p, g)| format!("{p} of group {g}"))
+                .collect();
+            let by = by.join(", ");
+            let mut f = Finding::new(
+                Code::PermissionExplicitlyDenied,
+                Severity::Error,
+                format!("Sending is explicitly denied to {user} by {by}"),
+            )
+            .explain(
+                "The Deny is in a policy of a group the user is in, so it applies to every member \
+                 and overrides every Allow: granting cannot fix it. Remove or narrow the Deny in \
+                 the group's policy (it affects the whole group), or take the user out of the \
+                 group.",
+            )
+            .evidence("layer", "group policy");
+            for (policy, group) in &pairs {
+                f = f.fix(
+                    Fix::manual(format!(
+                        "Remove the Deny on {actions} from {policy} of group {group}, or take {user} out of group {group}"
+                    ))
+                    .command(format!(
+                        "aws iam remove-user-from-group --group-name {group} --user-name {user}"
+                    )),
+                );
+            }
+            f
+        }
+        DenyLayer::Boundary { policies, explicit } => {
+            let boundary = match policies.as_slice() {
+                [] => "its permissions boundary".to_owned(),
+                names => format!("its permissions boundary {}", names.join(", ")),
+            };
+            let title = if explicit {
+                format!("Sending is explicitly denied to {user} by {boundary}")
+            } else {
+                format!("Sending is outside {user}'s permissions boundary: {boundary} does not allow it")
+            };
+            Finding::new(Code::PermissionExplicitlyDenied, Severity::Error, title)
+                .explain(
+                    "A permissions boundary caps what the user's policies may grant: an action it \
+                     denies, or does not allow, is refused whatever the policies allow, so \
+                     granting (AmazonSESFullAccess included) cannot fix this. Whoever set the \
+                     boundary meant to cap this user: ask them.",
+                )
+                .evidence("layer", "permissions boundary")
+                .fix(Fix::manual(format!(
+                    "Allow {actions} in the boundary policy ({boundary}), or remove the boundary if it no longer applies (aws iam delete-user-permissions-boundary / delete-role-permissions-boundary)"
+                )))
+        }
+        DenyLayer::OrganizationScp => Finding::new(
+            Code::PermissionExplicitlyDenied,
+            Severity::Error,
+            format!("Sending is denied to {user} by an organization service control policy (SCP)"),
+        )
+        .explain(
+            "An SCP of the AWS Organization caps every principal of the account, the root user \
+             included: nothing in this account can override it, and granting cannot fix it. Only \
+             the organization's management account can change it.",
+        )
+        .evidence("layer", "organization SCP")
+        .fix(Fix::manual(format!(
+            "Ask the organization's administrator to allow {actions} in the SCP that covers this account (AWS Organizations > Policies > Service control policies), or send from an account it does not cover"
+        ))),
+        DenyLayer::Unknown => {
+            let source = "a permissions boundary or an organization SCP (no identity policy of the user matched)";
+            Finding::new(
+                Code::PermissionExplicitlyDenied,
+                Severity::Error,
+                format!("Sending is explicitly denied to {user} by {source}"),
+            )
+            .explain(
+                "An explicit Deny overrides every Allow, so attaching AmazonSESFullAccess cannot \
+                 fix this. No policy of the user matched, so it is in a permissions boundary or \
+                 an organization SCP.",
+            )
+            .evidence("layer", "permissions boundary or organization SCP")
+            .fix(Fix::manual(format!(
+                "Remove the Deny on {actions} from the user's permissions boundary, or ask the organization's administrator about its SCPs"
+            )))
+        }
+    }
 }
 
 fn send_only_document(resources: &[String]) -> String {
@@ -829,6 +1019,7 @@ async fn probe_fallback(
             .send()
             .await;
         let mut sources = Vec::new();
+        let mut blocked_by = Vec::new();
         let decision = match &result {
             Ok(_) => Verdict::Allowed,
             Err(e) => match e.code() {
@@ -837,6 +1028,7 @@ async fn probe_fallback(
                     notes.push(format!("{action}: {said}"));
                     // SES names an explicit Deny, and where it is, in its own words: granting
                     // cannot fix that, so it must not read as a missing permission.
+                    blocked_by = blockers_named_in(said);
                     match explicit_deny_in(said) {
                         Some(layer) => {
                             sources.push(layer);
@@ -870,6 +1062,7 @@ async fn probe_fallback(
             action,
             decision,
             sources,
+            blocked_by,
         });
     }
     let policies = Policies {
@@ -944,12 +1137,44 @@ fn explicit_deny_in(message: &str) -> Option<String> {
     })
 }
 
+/// The layers above the identity policies that an AccessDenied message names: "… in a
+/// permissions boundary", "because no permissions boundary allows …", the same for "service
+/// control policy".
+fn blockers_named_in(message: &str) -> Vec<Blocker> {
+    let lower = message.to_ascii_lowercase();
+    let mut found = Vec::new();
+    if lower.contains("permissions boundary") {
+        found.push(Blocker::PermissionsBoundary);
+    }
+    if lower.contains("service control policy") {
+        found.push(Blocker::OrganizationScp);
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn ses_words_name_the_layer_of_an_explicit_deny() {
+        // AWS's AccessDenied texts ("Troubleshooting access denied error messages", IAM User
+        // Guide): the layer is named after "in" or "no".
+        assert_eq!(
+            blockers_named_in("User: arn:aws:iam::1:user/u is not authorized to perform: ses:SendRawEmail with an explicit deny in a permissions boundary"),
+            [Blocker::PermissionsBoundary]
+        );
+        assert_eq!(
+            blockers_named_in("User: u is not authorized to perform: ses:SendEmail because no permissions boundary allows the ses:SendEmail action"),
+            [Blocker::PermissionsBoundary]
+        );
+        assert_eq!(
+            blockers_named_in("… with an explicit deny in a service control policy"),
+            [Blocker::OrganizationScp]
+        );
+        assert!(
+            blockers_named_in("… with an explicit deny in an identity-based policy").is_empty()
+        );
         assert_eq!(
             explicit_deny_in("User: arn:aws:iam::1:user/u is not authorized to perform: ses:SendEmail on resource: arn:aws:ses:eu-west-1:1:identity/x with an explicit deny in an identity-based policy").as_deref(),
             Some("an identity-based policy")
@@ -969,6 +1194,7 @@ mod tests {
             action,
             decision,
             sources: sources.iter().map(|s| s.to_string()).collect(),
+            blocked_by: Vec::new(),
         }
     }
 
@@ -1041,6 +1267,81 @@ mod tests {
         assert_eq!(both.title.matches("NoSending").count(), 1, "{}", both.title);
         let boundary = judge(&[d("ses:SendEmail", Verdict::ExplicitDeny, &[])], "u", &p);
         assert!(boundary.title.contains("boundary or an organization SCP"));
+    }
+
+    #[test]
+    fn each_layer_that_denies_is_named_with_its_own_advice() {
+        let listed = Policies {
+            lines: vec![
+                "own (inline)".into(),
+                "NoMail (inline in group contractors)".into(),
+            ],
+            ..Default::default()
+        };
+        let layer = |f: &Finding| {
+            f.evidence
+                .iter()
+                .find(|e| e.label == "layer")
+                .unwrap()
+                .value
+                .clone()
+        };
+        let group = judge(
+            &[d(
+                "ses:SendEmail",
+                Verdict::ExplicitDeny,
+                &["NoMail (group)"],
+            )],
+            "u",
+            &listed,
+        );
+        assert_eq!(layer(&group), "group policy");
+        assert!(
+            group.title.contains("NoMail of group contractors"),
+            "{}",
+            group.title
+        );
+        assert!(group.fixes[0]
+            .command
+            .as_deref()
+            .unwrap()
+            .contains("remove-user-from-group --group-name contractors --user-name u"));
+        let mut capped = d(
+            "ses:SendEmail",
+            Verdict::ExplicitDeny,
+            &["SesCap (user-managed)"],
+        );
+        capped.blocked_by = vec![Blocker::PermissionsBoundary];
+        let boundary = judge(&[capped.clone()], "u", &listed);
+        assert_eq!(layer(&boundary), "permissions boundary");
+        assert!(
+            boundary.title.contains("its permissions boundary SesCap"),
+            "{}",
+            boundary.title
+        );
+        // A boundary that only fails to allow: not fixable by granting either.
+        capped.decision = Verdict::ImplicitDeny;
+        capped.sources.clear();
+        let outside = judge(&[capped], "u", &listed);
+        assert_eq!(outside.code, Code::PermissionExplicitlyDenied);
+        assert!(
+            outside.title.contains("outside u's permissions boundary"),
+            "{}",
+            outside.title
+        );
+        let mut scp = d("ses:SendRawEmail", Verdict::ExplicitDeny, &[]);
+        scp.blocked_by = vec![Blocker::OrganizationScp];
+        let org = judge(&[scp], "u", &listed);
+        assert_eq!(layer(&org), "organization SCP");
+        assert!(org.fixes[0]
+            .description
+            .contains("organization's administrator"));
+        let own = judge(
+            &[d("ses:SendEmail", Verdict::ExplicitDeny, &["own (user)"])],
+            "u",
+            &listed,
+        );
+        assert_eq!(layer(&own), "identity policy");
     }
 
     #[test]

@@ -358,3 +358,107 @@ async fn without_any_access_the_key_is_still_proven_and_the_gap_named() {
     assert!(!command.contains("\"Resource\":[\"*\"]"), "{command}");
     assert!(f.fixes[0].description.contains("FluentSMTP"));
 }
+
+/// A managed policy of the account, for a boundary.
+async fn managed_policy(account: &Account, name: &str, document: &str) -> String {
+    account
+        .iam()
+        .create_policy()
+        .policy_name(name)
+        .policy_document(document)
+        .send()
+        .await
+        .unwrap()
+        .policy()
+        .and_then(|p| p.arn())
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_permissions_boundary_that_leaves_sending_out_is_named_not_granted() {
+    // An organisation caps its users with a read-only SES boundary; the mailer user has
+    // AmazonSESFullAccess, which the boundary does not let through. Granting more cannot help:
+    // without the layer it read as a missing permission, and --yes attached a policy that
+    // changed nothing.
+    let account = emulator().new_account();
+    let keys = world(&account, true).await;
+    let cap = managed_policy(
+        &account,
+        "SesReadOnlyCap",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ses:Get*","ses:List*","iam:*","sts:*"],"Resource":"*"}]}"#,
+    )
+    .await;
+    account
+        .iam()
+        .put_user_permissions_boundary()
+        .user_name("mailer")
+        .permissions_boundary(&cap)
+        .send()
+        .await
+        .unwrap();
+    let home = home_for(&account, &keys);
+    let report = diagnose(&home, &account, &keys, true)
+        .args(["--yes"])
+        .run()
+        .assert_code(1)
+        .report();
+    // Step 3 no longer calls it a missing permission. (Step 6 still files SES's AccessDenied
+    // under permission-missing: test_email.rs's classification, left to its owner.)
+    let step3 = report.step(StepId::Permissions);
+    let codes: Vec<&str> = step3.findings.iter().map(|f| f.code.as_str()).collect();
+    assert_eq!(codes, ["permission-explicitly-denied"]);
+    let f = report.finding("permission-explicitly-denied");
+    assert_eq!(f.evidence("layer"), "permissions boundary");
+    assert!(
+        f.title.contains("outside mailer's permissions boundary"),
+        "{}",
+        f.title
+    );
+    assert!(f.fixes.iter().all(|x| x.kind == FixKind::Manual));
+    // Nothing was granted.
+    assert_eq!(attached(&account).await, vec![FULL_ACCESS.to_owned()]);
+    // SES says the same in its own words.
+    let email = report.step(StepId::TestEmail);
+    assert!(
+        email.findings.iter().any(|x| x
+            .all_evidence()
+            .contains("because no permissions boundary allows the ses:SendEmail action")),
+        "{:?}",
+        email.findings
+    );
+}
+
+#[tokio::test]
+async fn a_deny_in_a_groups_policy_names_the_group() {
+    let account = emulator().new_account();
+    let keys = world(&account, true).await;
+    account.add_to_group("mailer", "contractors", None).await;
+    account
+        .iam()
+        .put_group_policy()
+        .group_name("contractors")
+        .policy_name("NoMail")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ses:Send*","Resource":"*"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    let home = home_for(&account, &keys);
+    let report = diagnose(&home, &account, &keys, true)
+        .run()
+        .assert_code(1)
+        .report();
+    let f = report.finding("permission-explicitly-denied");
+    assert_eq!(f.evidence("layer"), "group policy");
+    assert!(
+        f.title.contains("NoMail of group contractors"),
+        "{}",
+        f.title
+    );
+    assert_eq!(
+        f.fixes[0].command.as_deref(),
+        Some("aws iam remove-user-from-group --group-name contractors --user-name mailer")
+    );
+}
