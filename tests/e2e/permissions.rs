@@ -462,3 +462,39 @@ async fn a_deny_in_a_groups_policy_names_the_group() {
         Some("aws iam remove-user-from-group --group-name contractors --user-name mailer")
     );
 }
+
+#[tokio::test]
+async fn without_iam_access_ses_names_the_boundary() {
+    // The same boundary, and no IAM for the mailer and no admin profile: SES's AccessDenied
+    // says which layer refused ("because no permissions boundary allows …").
+    let account = emulator().new_account();
+    let keys = world(&account, true).await;
+    let cap = managed_policy(
+        &account,
+        "SesReadOnlyCap",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ses:Get*","ses:List*","sts:*"],"Resource":"*"}]}"#,
+    )
+    .await;
+    account
+        .iam()
+        .put_user_permissions_boundary()
+        .user_name("mailer")
+        .permissions_boundary(&cap)
+        .send()
+        .await
+        .unwrap();
+    let home = home_for(&account, &keys);
+    let report = diagnose(&home, &account, &keys, false)
+        .run()
+        .assert_code(1)
+        .report();
+    let f = report.finding("permission-explicitly-denied");
+    assert_eq!(f.evidence("layer"), "permissions boundary");
+    assert!(
+        f.all_evidence().contains("no permissions boundary allows"),
+        "{}",
+        f.all_evidence()
+    );
+    // No grant is offered: it could not help.
+    assert!(f.fixes.iter().all(|x| x.command.is_none()), "{:?}", f.fixes);
+}
