@@ -109,7 +109,7 @@ pub struct DiagnoseArgs {
     #[arg(long, value_name = "ADDRESS")]
     pub from: Option<String>,
     /// What to grant when the user may not send
-    #[arg(long, value_enum, default_value_t = PolicyArg::FullAccess)]
+    #[arg(long, value_enum, default_value_t = PolicyArg::SendOnly)]
     pub policy: PolicyArg,
     /// Save a new access key into this profile of the credentials file; default: the profile in use
     #[arg(long, value_name = "NAME")]
@@ -180,10 +180,10 @@ pub enum SmtpTlsArg {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum PolicyArg {
-    /// Attach AWS's managed AmazonSESFullAccess policy
-    FullAccess,
-    /// An inline policy allowing only ses:SendEmail and ses:SendRawEmail on the verified identities
+    /// An inline policy allowing only ses:SendEmail and ses:SendRawEmail on the verified identities (AWS's least-privilege guidance for a sender)
     SendOnly,
+    /// Attach AWS's managed AmazonSESFullAccess policy (what older guides advise; also lets a mailer's connection test read SES)
+    FullAccess,
 }
 
 #[derive(Debug, Args)]

@@ -49,6 +49,7 @@ codes! {
     EnvShadowsProfile = "env-shadows-profile";
     RegionInvalid = "region-invalid";
     SessionTokenStray = "session-token-stray";
+    EndpointIsSmtpHost = "endpoint-is-smtp-host";
     SdkDivergence = "sdk-divergence";
     // Step 1: identity.
     CredentialsValid = "credentials-valid";
@@ -58,6 +59,7 @@ codes! {
     AccessKeyInactive = "access-key-inactive";
     SignatureMismatch = "signature-mismatch";
     CredentialsExpired = "credentials-expired";
+    SigningRegionMismatch = "signing-region-mismatch";
     RoleAssumptionDenied = "role-assumption-denied";
     RootCredentials = "root-credentials";
     AdminCredentialsFailed = "admin-credentials-failed";

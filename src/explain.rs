@@ -435,10 +435,32 @@ static ENTRIES: &[Entry] = {
             smtp: false,
         },
         Entry {
+            id: "endpoint-is-smtp-host",
+            label: "An SES API call sent to the SMTP host (or SMTP to the API host)",
+            patterns: &["invalid endpoint: email-smtp", "https://email-smtp"],
+            meaning: "An SES API call went to email-smtp.<region>.amazonaws.com, SES's SMTP host, which does not answer HTTPS: the API's endpoint is email.<region>.amazonaws.com, and the SDK finds it itself when no endpoint is set.",
+            causes: &[C(Code::EndpointIsSmtpHost), C(Code::EndpointUnreachable)],
+            smtp: false,
+        },
+        Entry {
+            id: "signing-region-mismatch",
+            label: "AWS error: the credential is scoped to another region than the endpoint's",
+            patterns: &[
+                "credential should be scoped to a valid region",
+                "credential must be scoped to a valid region",
+            ],
+            meaning: "The request was signed for a region (the one in quotes, when AWS names it) that is not the region of the endpoint it was sent to. AWS refuses it before it looks at the key: the key and the secret are not at fault.",
+            causes: &[
+                C(Code::SigningRegionMismatch),
+                C(Code::RegionUnsupported),
+                C(Code::RegionInvalid),
+            ],
+            smtp: false,
+        },
+        Entry {
             id: "credential-scope",
             label: "AWS error: the credential is scoped to the wrong region",
             patterns: &[
-                "credential should be scoped to a valid region",
                 "credential should be scoped to correct service",
                 "the authorization header is malformed; the region",
             ],
@@ -2530,11 +2552,50 @@ mod tests {
             Some(Code::CredentialsExpired),
             &[],
         ),
-        // aws/aws-sdk-java#1097 (its title; SES was not offered in us-west-1 then).
+        // aws/aws-sdk-java#1097 (its title): an endpoint in us-west-2 with a signing region of
+        // us-west-1; the maintainers' answer was that the signing region must match the
+        // endpoint's (and SES was not offered in us-west-1 then either).
         real(
             "aws/aws-sdk-java#1097",
             "Credential should be scoped to a valid region, not 'us-west-1' (SES)",
-            Some(Code::RegionUnsupported),
+            Some(Code::SigningRegionMismatch),
+            &[Code::RegionUnsupported],
+        ),
+        // The layer named in AccessDenied, as the IAM User Guide's "Troubleshooting access
+        // denied error messages" shows it: granting cannot fix either.
+        real(
+            "IAM User Guide: access denied error messages (boundary)",
+            "User: arn:aws:iam::123456789012:user/mailer is not authorized to perform: ses:SendRawEmail on resource: arn:aws:ses:eu-west-1:123456789012:identity/example.com because no permissions boundary allows the ses:SendRawEmail action",
+            Some(Code::PermissionExplicitlyDenied),
+            &[],
+        ),
+        real(
+            "IAM User Guide: access denied error messages (SCP)",
+            "User: arn:aws:iam::123456789012:user/mailer is not authorized to perform: ses:SendEmail with an explicit deny in a service control policy",
+            Some(Code::PermissionExplicitlyDenied),
+            &[],
+        ),
+        // boto/boto3#2432: the SMTP host given to boto3 as the SES API's endpoint_url.
+        real(
+            "boto/boto3#2432",
+            "Invalid endpoint: email-smtp.eu-west-1.amazonaws.com",
+            Some(Code::EndpointIsSmtpHost),
+            &[],
+        ),
+        // cloud-custodian/cloud-custodian#4874: --endpoint-url https://sts.us-east-1.amazonaws.com
+        // with --region us-east-2.
+        real(
+            "cloud-custodian/cloud-custodian#4874",
+            "An error occurred (SignatureDoesNotMatch) when calling the AssumeRole operation: Credential should be scoped to a valid region, not 'us-east-2'. ",
+            Some(Code::SigningRegionMismatch),
+            &[],
+        ),
+        // hashicorp/terraform-provider-aws#34865: sts_region and an STS endpoint of another
+        // region than the provider's.
+        real(
+            "hashicorp/terraform-provider-aws#34865",
+            "operation error STS: GetCallerIdentity, https response error StatusCode: 403, RequestID: f16ffea6-1579-440e-aed9-f5f18c361a85, api error SignatureDoesNotMatch: Credential should be scoped to a valid region.",
+            Some(Code::SigningRegionMismatch),
             &[],
         ),
         // Billionmail/BillionMail#156 (Postfix bounce; the mailer sent no AUTH).

@@ -425,6 +425,13 @@ pub fn endpoint_url(url: &str, name: &str) -> Result<(), Failure> {
     if let Some(port) = port {
         port_number(port).map_err(bad)?;
     }
+    if let Some(region) = host.and_then(ses_smtp_host_region) {
+        return Err(Failure::usage(smtp_host_as_api_endpoint(
+            &format!("{name} {}", shown(&display)),
+            name,
+            &region,
+        )));
+    }
     // The path, query and fragment: what a URI may hold unencoded (RFC 3986), as the SDK's
     // HTTP stack refuses the rest at the first call.
     const URI_PUNCTUATION: &str = "-._~!$&'()*+,;=:@/?%#";
@@ -439,6 +446,52 @@ pub fn endpoint_url(url: &str, name: &str) -> Result<(), Failure> {
         )));
     }
     Ok(())
+}
+
+/// Why an API endpoint set to SES's SMTP host cannot work, for `what` (the setting and its value)
+/// and the setting's `name`.
+pub fn smtp_host_as_api_endpoint(what: &str, name: &str, region: &str) -> String {
+    format!(
+        "{what} is SES's SMTP host, not an API endpoint [endpoint-is-smtp-host]: \
+         email-smtp.{region}.amazonaws.com speaks SMTP only (ports 587, 465, 25, 2587, 2465), so \
+         API calls sent there never get an answer. Leave {name} out and the SDK calls the \
+         region's API endpoint (https://email.{region}.amazonaws.com); the SMTP host belongs in \
+         the mailer's SMTP settings"
+    )
+}
+
+/// The region of SES's SMTP host (`email-smtp.<region>.amazonaws.com`, or its FIPS form), when
+/// `host` is one.
+pub fn ses_smtp_host_region(host: &str) -> Option<String> {
+    ses_host_region(host, &["email-smtp", "email-smtp-fips"])
+}
+
+/// The region of SES's API host (`email.<region>.amazonaws.com`, or its FIPS form), when `host`
+/// is one.
+pub fn ses_api_host_region(host: &str) -> Option<String> {
+    ses_host_region(host, &["email", "email-fips"])
+}
+
+fn ses_host_region(host: &str, first_labels: &[&str]) -> Option<String> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let rest = host
+        .strip_suffix(".amazonaws.com")
+        .or_else(|| host.strip_suffix(".amazonaws.com.cn"))?;
+    let (first, region) = rest.split_once('.')?;
+    (first_labels.contains(&first) && crate::regions::is_region_shaped(region))
+        .then(|| region.to_owned())
+}
+
+/// The host of an http(s) URL (no port, no brackets), when it has one.
+pub fn url_host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let host = match authority.strip_prefix('[') {
+        Some(inner) => inner.split_once(']')?.0,
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    (!host.is_empty()).then_some(host)
 }
 
 /// A port as typed: digits, 1-65535.
@@ -558,6 +611,16 @@ pub fn smtp_endpoint(text: &str) -> Result<(String, u16), Failure> {
             }
             if let Some(problem) = host_problem(host) {
                 return Err(bad(problem));
+            }
+            if let Some(region) = ses_api_host_region(host) {
+                return Err(Failure::usage(format!(
+                    "--smtp-endpoint {} is the SES API's host, not its SMTP host \
+                     [endpoint-is-smtp-host]: email.{region}.amazonaws.com answers HTTPS only, so \
+                     an SMTP client there gets no greeting. SES's SMTP interface for {region} is \
+                     email-smtp.{region}.amazonaws.com (587 STARTTLS, 465 TLS); or leave \
+                     --smtp-endpoint out and give --region {region}",
+                    shown(text)
+                )));
             }
             host
         }
@@ -906,6 +969,48 @@ mod tests {
         assert_eq!(shown("Аb"), "\"\\u{410}b\"");
         let long = shown(&"x".repeat(100_000));
         assert!(long.len() < 100 && long.contains("100000 bytes"), "{long}");
+    }
+
+    #[test]
+    fn ses_hosts_in_the_wrong_setting() {
+        assert_eq!(
+            ses_smtp_host_region("email-smtp.eu-west-1.amazonaws.com").as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            ses_smtp_host_region("EMAIL-SMTP-FIPS.us-east-1.amazonaws.com.").as_deref(),
+            Some("us-east-1")
+        );
+        assert_eq!(ses_smtp_host_region("email.eu-west-1.amazonaws.com"), None);
+        assert_eq!(
+            ses_api_host_region("email.eu-west-1.amazonaws.com").as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(ses_api_host_region("email.example.com"), None);
+        assert_eq!(ses_api_host_region("127.0.0.1"), None);
+        let err = endpoint_url(
+            "https://email-smtp.eu-west-1.amazonaws.com",
+            "AWS_ENDPOINT_URL_SES",
+        )
+        .unwrap_err()
+        .message;
+        assert!(err.contains("[endpoint-is-smtp-host]"), "{err}");
+        assert!(
+            err.contains("https://email.eu-west-1.amazonaws.com"),
+            "{err}"
+        );
+        assert!(endpoint_url("https://email.eu-west-1.amazonaws.com", "--endpoint-url").is_ok());
+        let err = smtp_endpoint("email.eu-west-1.amazonaws.com:587")
+            .unwrap_err()
+            .message;
+        assert!(err.contains("email-smtp.eu-west-1.amazonaws.com"), "{err}");
+        assert!(smtp_endpoint("email-smtp.eu-west-1.amazonaws.com:587").is_ok());
+        assert_eq!(url_host("https://u@[::1]:4566/x"), Some("::1"));
+        assert_eq!(
+            url_host("http://email-smtp.eu-west-1.amazonaws.com:443"),
+            Some("email-smtp.eu-west-1.amazonaws.com")
+        );
+        assert_eq!(url_host("nonsense"), None);
     }
 
     #[test]

@@ -35,7 +35,8 @@ pub struct NewUser<'a> {
     /// `--reuse-user`: an existing user of that name is the one to use.
     pub reuse: bool,
     pub policy: PolicyChoice,
-    /// Identity ARNs for the send-only policy (`*` when unknown).
+    /// Identity ARNs for the send-only policy; empty when unknown (the user is made before the
+    /// region scan): then every identity of the user's account, in any region.
     pub resources: Vec<String>,
     /// The mailer's profile holds root keys, which the new user's key takes the place of.
     pub replaces_root: bool,
@@ -124,8 +125,12 @@ pub async fn create_sender(
         return Ok(None);
     }
 
+    let mut user_arn = None;
     let exists = match iam.get_user().user_name(name).send().await {
-        Ok(_) => true,
+        Ok(out) => {
+            user_arn = out.user().map(|u| u.arn().to_owned());
+            true
+        }
         Err(e) if e.code() == Some("NoSuchEntity") => false,
         Err(e) => {
             fix.status = FixStatus::Failed;
@@ -177,6 +182,9 @@ pub async fn create_sender(
             )
             .send()
             .await;
+        let created = created.map(|out| {
+            user_arn = out.user().map(|u| u.arn().to_owned());
+        });
         if let Err(e) = created {
             fix.status = FixStatus::Failed;
             finding.note(
@@ -192,11 +200,22 @@ pub async fn create_sender(
         }
         finding.note("user", format!("created {name}"));
     }
+    let resources = match user_arn.as_deref() {
+        Some(arn) if input.resources.is_empty() => match permissions::account_of(arn) {
+            Some(account) => {
+                permissions::resource_arns(permissions::partition_of(arn), account, "*", &[])
+            }
+            // IAM always gives the account; should it not, sending is still all it may do.
+            None => vec!["*".into()],
+        },
+        Some(_) => input.resources.clone(),
+        None => vec!["*".into()],
+    };
     if let Err(e) = permissions::grant(
         &iam,
         &permissions::Principal::User(name.to_owned()),
         input.policy,
-        &input.resources,
+        &resources,
     )
     .await
     {

@@ -389,6 +389,13 @@ pub(crate) fn classify(failure: &Failure, key_id: &str, now: SystemTime) -> Find
                             .command("sudo timedatectl set-ntp true"),
                     )
                 }
+                // Checked before the secret is blamed: AWS refuses the credential scope's
+                // region before it looks at the signature.
+                "SignatureDoesNotMatch" | "InvalidSignatureException"
+                    if message.to_ascii_lowercase().contains("scoped to a valid region") =>
+                {
+                    signing_region_mismatch(code, message)
+                }
                 "SignatureDoesNotMatch" => signature_mismatch(key_id, code, message),
                 "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired" => {
                     Finding::new(
@@ -441,6 +448,34 @@ fn access_key_unknown(key_id: &str, code: &str, message: &str) -> Finding {
     .evidence("AWS said", format!("{code}: {message}"))
     .fix(Fix::manual(
         "Compare the key ID with the one in the IAM console (IAM > Users > Security credentials); if the key is gone, create a new one",
+    ))
+}
+
+/// "Credential should be scoped to a valid region, not 'us-east-1'": the region the request was
+/// signed for is not the endpoint's. Its usual cause is an endpoint override (AWS_ENDPOINT_URL_STS,
+/// a profile's endpoint_url) of another region than the region setting.
+fn signing_region_mismatch(code: &str, message: &str) -> Finding {
+    let signed = message
+        .split_once("not '")
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .map(|(region, _)| region.to_owned());
+    let mut f = Finding::new(
+        Code::SigningRegionMismatch,
+        Severity::Error,
+        match &signed {
+            Some(r) => format!("The request was signed for {r}, but the endpoint it went to is another region's"),
+            None => "The request was signed for another region than the endpoint's".to_owned(),
+        },
+    )
+    .explain(
+        "AWS checks that a request is signed for the region of the endpoint it is sent to before          it looks at the key, so the key and the secret are not at fault: do not replace them.          An endpoint override (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_SES, a profile's          endpoint_url, a client's endpoint setting) names a regional endpoint of another region          than the region the client signs for. ses-doctor signs its STS check for us-east-1, the          global endpoint's region.",
+    )
+    .evidence("AWS said", format!("{code}: {message}"));
+    if let Some(r) = &signed {
+        f = f.evidence("signed for", r);
+    }
+    f.fix(Fix::manual(
+        "Make the endpoint and the region agree: remove the endpoint override (the SDK then picks the region's own endpoint), or point it at the endpoint of the region the client signs for",
     ))
 }
 
@@ -918,6 +953,9 @@ mod tests {
         let cases = [
             ("InvalidClientTokenId", "The security token included in the request is invalid.", Code::AccessKeyUnknown),
             ("SignatureDoesNotMatch", "The request signature we calculated does not match", Code::SignatureMismatch),
+            // cloud-custodian/cloud-custodian#4874, hashicorp/terraform-provider-aws#34865.
+            ("SignatureDoesNotMatch", "Credential should be scoped to a valid region, not 'us-east-2'. ", Code::SigningRegionMismatch),
+            ("SignatureDoesNotMatch", "Credential should be scoped to a valid region.", Code::SigningRegionMismatch),
             ("SignatureDoesNotMatch", "Signature expired: 20231114T220000Z is now earlier than 20231114T221320Z (20231114T221820Z - 5 min.)", Code::ClockSkew),
             ("ExpiredToken", "The security token included in the request is expired", Code::CredentialsExpired),
             ("Throttling", "Rate exceeded", Code::AwsCallFailed),

@@ -71,7 +71,58 @@ pub fn check(input: &LocalInput<'_>) -> Step {
     if let Some(f) = region_finding(input.region) {
         step.push(f);
     }
+    if let Some(f) = profile_endpoint_is_smtp_host(input, profile.as_deref()) {
+        step.push(f);
+    }
     step
+}
+
+/// The profile's `endpoint_url` set to SES's SMTP host: every API call of an SDK that reads it
+/// goes to a host that speaks only SMTP, and times out. (`--endpoint-url` and the
+/// `AWS_ENDPOINT_URL*` variables are refused as bad input before the run.)
+fn profile_endpoint_is_smtp_host(input: &LocalInput<'_>, profile: Option<&str>) -> Option<Finding> {
+    let name = profile?;
+    let url = input.profiles.get_profile(name)?.get("endpoint_url")?;
+    let region = crate::validate::ses_smtp_host_region(crate::validate::url_host(url)?)?;
+    let mut f = Finding::new(
+        Code::EndpointIsSmtpHost,
+        Severity::Error,
+        format!("Profile '{name}' sends every AWS API call to SES's SMTP host"),
+    )
+    .explain(crate::validate::smtp_host_as_api_endpoint(
+        &format!("endpoint_url {}", crate::validate::shown(url)),
+        "endpoint_url",
+        &region,
+    ))
+    .evidence("profile", name)
+    .evidence("endpoint_url", crate::validate::shown(url));
+    // What the SDK does here: an endpoint variable wins over the profile's endpoint_url.
+    let ignored = input
+        .env
+        .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    if let Some(var) = crate::validate::ENDPOINT_VARIABLES
+        .iter()
+        .find(|v| input.env.get(v).is_some_and(|x| !x.is_empty()))
+    {
+        f = f.evidence(
+            "here",
+            format!(
+                "{var} overrides it in this environment; a mailer without {var} uses the profile's"
+            ),
+        );
+    } else if ignored {
+        f = f.evidence(
+            "here",
+            "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true makes the SDKs ignore it in this environment",
+        );
+    }
+    Some(f.fix(
+        Fix::manual(format!(
+            "Remove endpoint_url from profile '{name}' (the SDK then calls https://email.{region}.amazonaws.com); put email-smtp.{region}.amazonaws.com in the mailer's SMTP host setting instead"
+        ))
+        .command(format!("aws configure set endpoint_url '' --profile {name}")),
+    ))
 }
 
 fn not_found(input: &LocalInput<'_>, reason: &str) -> Finding {

@@ -309,7 +309,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
                             name,
                             reuse: d.keys.reuse_user,
                             policy: d.policy,
-                            resources: vec!["*".into()],
+                            resources: Vec::new(),
                             replaces_root: false,
                         },
                     )
@@ -370,7 +370,7 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
                 name: &name,
                 reuse: d.keys.reuse_user,
                 policy: d.policy,
-                resources: vec!["*".into()],
+                resources: Vec::new(),
                 replaces_root: root,
             },
         )
@@ -454,8 +454,11 @@ pub async fn run(d: Diagnosis<'_>, progress: &dyn Progress) -> Result<Report, Fa
 
     // Inspection goes through the admin credentials when there are any: a sending-only user
     // usually may not list identities or call IAM.
+    // A new user that took over may only send: the credentials that made it inspect instead.
+    let took_over = (root || d.keys.new_user) && current.key.id != key.id;
     let (inspect, inspected_with): (&dyn Clients, &'static str) = match admin_clients {
         Some(a) => (a, "admin credentials"),
+        None if took_over => (&sending, "the credentials that created the new user"),
         None => (&current.config, "sending credentials"),
     };
 

@@ -23,11 +23,17 @@ pub const SEND_ONLY_POLICY_NAME: &str = "ses-doctor-send";
 /// SES can never deliver the probe.
 const PROBE_FROM: &str = "ses-doctor-probe@permission-check.invalid";
 
+/// Mailers whose own "test connection" asks SES for more than sending, with what they ask: a
+/// send-only grant is not enough for that button, though it is for their mail.
+pub const MAILER_TESTS_NEED: &str =
+    "FluentSMTP's connection test also calls ses:ListIdentities and ses:GetSendQuota";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PolicyChoice {
-    /// Attach AWS's managed AmazonSESFullAccess (what AWS's own guides advise).
+    /// Attach AWS's managed AmazonSESFullAccess (what the older guides advise).
     FullAccess,
-    /// An inline policy allowing only ses:SendEmail and ses:SendRawEmail.
+    /// An inline policy allowing only ses:SendEmail and ses:SendRawEmail on the identities
+    /// (the default: AWS's guidance is least privilege, never `*FullAccess`, for a sender).
     SendOnly,
 }
 
@@ -38,6 +44,35 @@ pub struct ActionDecision {
     pub decision: Verdict,
     /// Policies whose statements matched ("AmazonSESFullAccess (aws-managed)").
     pub sources: Vec<String>,
+    /// Layers above the identity policies that refuse the action (the simulation's boundary
+    /// and Organizations details, or SES's own words): granting cannot fix those, even when
+    /// the refusal is no explicit Deny.
+    pub blocked_by: Vec<Blocker>,
+}
+
+/// A layer above the principal's own policies that refuses an action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Blocker {
+    PermissionsBoundary,
+    OrganizationScp,
+}
+
+/// Where an explicit Deny (or a refusing boundary or SCP) lives: each needs its own fix, and
+/// none is fixed by granting more.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum DenyLayer {
+    /// The principal's own policies (inline or attached to it).
+    Identity(Vec<String>),
+    /// A policy of a group the user is in: (policy, group).
+    Group(Vec<(String, String)>),
+    /// The permissions boundary; `explicit`: a Deny in it, else it simply does not allow.
+    Boundary {
+        policies: Vec<String>,
+        explicit: bool,
+    },
+    OrganizationScp,
+    /// An explicit Deny no identity statement matched: a boundary or an SCP, not told apart.
+    Unknown,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,7 +190,12 @@ pub async fn check(input: PermissionInput<'_>) -> Result<Step, Failure> {
         return Ok(step);
     };
     let user = &principal;
-    let resources = resource_arns(&input.caller.account, input.region, input.identities);
+    let resources = resource_arns(
+        partition_of(&input.caller.arn),
+        &input.caller.account,
+        input.region,
+        input.identities,
+    );
     let prefetched = input
         .prefetched
         .as_ref()
@@ -224,14 +264,37 @@ async fn simulation_failed(
     }
 }
 
-pub fn resource_arns(account: &str, region: &str, identities: &[String]) -> Vec<String> {
+/// What a send-only grant covers, and what is simulated: the identities' ARNs, or, when none is
+/// known, every identity of the account in `region` (`*`: in any region). Never `*` itself: a
+/// sender's key should not send as another account's identity it was authorised for.
+pub fn resource_arns(
+    partition: &str,
+    account: &str,
+    region: &str,
+    identities: &[String],
+) -> Vec<String> {
     if identities.is_empty() {
-        return vec!["*".into()];
+        return vec![format!("arn:{partition}:ses:{region}:{account}:identity/*")];
     }
     identities
         .iter()
-        .map(|i| format!("arn:aws:ses:{region}:{account}:identity/{i}"))
+        .map(|i| format!("arn:{partition}:ses:{region}:{account}:identity/{i}"))
         .collect()
+}
+
+/// The partition of an ARN (`aws`, `aws-cn`, `aws-us-gov`); `aws` when it is not one.
+pub fn partition_of(arn: &str) -> &str {
+    match arn.split(':').nth(1) {
+        Some(p) if arn.starts_with("arn:") && !p.is_empty() => p,
+        _ => "aws",
+    }
+}
+
+/// The account of an ARN (its fifth field), when it has one.
+pub fn account_of(arn: &str) -> Option<&str> {
+    arn.split(':')
+        .nth(4)
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
 }
 
 enum SimulationError {
@@ -315,10 +378,24 @@ async fn simulate(
                     }
                 }
             }
+            let mut blocked_by = Vec::new();
+            if results.iter().any(|r| {
+                r.permissions_boundary_decision_detail()
+                    .is_some_and(|d| !d.allowed_by_permissions_boundary())
+            }) {
+                blocked_by.push(Blocker::PermissionsBoundary);
+            }
+            if results.iter().any(|r| {
+                r.organizations_decision_detail()
+                    .is_some_and(|d| !d.allowed_by_organizations())
+            }) {
+                blocked_by.push(Blocker::OrganizationScp);
+            }
             ActionDecision {
                 action,
                 decision,
                 sources,
+                blocked_by,
             }
         })
         .collect())
@@ -479,40 +556,17 @@ fn decision_text(d: &ActionDecision) -> String {
 
 /// The finding for a set of decisions.
 pub fn judge(decisions: &[ActionDecision], user: &str, policies: &Policies) -> Finding {
+    // A boundary or an SCP that refuses is no more fixable by granting than a Deny.
     let denied: Vec<&ActionDecision> = decisions
         .iter()
-        .filter(|d| d.decision == Verdict::ExplicitDeny)
+        .filter(|d| d.decision == Verdict::ExplicitDeny || !d.blocked_by.is_empty())
         .collect();
     let missing: Vec<&ActionDecision> = decisions
         .iter()
-        .filter(|d| d.decision == Verdict::ImplicitDeny)
+        .filter(|d| d.decision == Verdict::ImplicitDeny && d.blocked_by.is_empty())
         .collect();
     let mut f = if !denied.is_empty() {
-        // Both actions are usually denied by the same statement: name each policy once.
-        let mut by: Vec<String> = Vec::new();
-        for s in denied.iter().flat_map(|d| d.sources.iter()) {
-            if !by.contains(s) {
-                by.push(s.clone());
-            }
-        }
-        let source = if by.is_empty() {
-            "a permissions boundary or an organization SCP (no identity policy of the user matched)"
-                .to_owned()
-        } else {
-            by.join(", ")
-        };
-        Finding::new(
-            Code::PermissionExplicitlyDenied,
-            Severity::Error,
-            format!("Sending is explicitly denied to {user} by {source}"),
-        )
-        .explain(
-            "An explicit Deny overrides every Allow, so attaching AmazonSESFullAccess cannot fix \
-             this. Remove or narrow the Deny statement, or send with a user it does not apply to.",
-        )
-        .fix(Fix::manual(format!(
-            "Remove the Deny on ses:SendEmail / ses:SendRawEmail from {source}"
-        )))
+        denied_finding(&denied, user, policies)
     } else if !missing.is_empty() {
         let actions: Vec<&str> = missing.iter().map(|d| d.action).collect();
         let raw_ok = decisions
@@ -551,17 +605,214 @@ pub fn judge(decisions: &[ActionDecision], user: &str, policies: &Policies) -> F
     add_policy_evidence(f, policies)
 }
 
+/// Which layer refuses: the simulation's details first (an SCP, then a boundary), then where the
+/// denying policies are attached, from the policy list.
+fn deny_layer(denied: &[&ActionDecision], policies: &Policies) -> DenyLayer {
+    let blocked = |b: Blocker| denied.iter().any(|d| d.blocked_by.contains(&b));
+    let explicit = denied.iter().any(|d| d.decision == Verdict::ExplicitDeny);
+    let mut names: Vec<String> = Vec::new();
+    let mut raw: Vec<String> = Vec::new();
+    for s in denied.iter().flat_map(|d| d.sources.iter()) {
+        if !raw.contains(s) {
+            raw.push(s.clone());
+        }
+        // "NoSending (user)" -> "NoSending"; SES's own words are kept whole.
+        let name = match s.rsplit_once(" (") {
+            Some((name, _)) => name.to_owned(),
+            None => s.clone(),
+        };
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    // Where a policy of that name is attached, from the listing: None when it is in none of
+    // them (a boundary's policy is not listed among the user's).
+    let attached_to = |name: &str| {
+        policies
+            .lines
+            .iter()
+            .find(|l| l.starts_with(&format!("{name} (")))
+            .map(|l| {
+                l.rsplit_once(" group ")
+                    .map(|(_, g)| g.trim_end_matches(')').to_owned())
+            })
+    };
+    if blocked(Blocker::OrganizationScp) {
+        return DenyLayer::OrganizationScp;
+    }
+    if blocked(Blocker::PermissionsBoundary) {
+        let own: Vec<String> = names
+            .iter()
+            .filter(|n| policies.unknown.is_none() && attached_to(n).is_none())
+            .cloned()
+            .collect();
+        return DenyLayer::Boundary {
+            policies: own,
+            explicit,
+        };
+    }
+    if names.is_empty() {
+        return DenyLayer::Unknown;
+    }
+    if policies.unknown.is_some() {
+        return DenyLayer::Identity(raw);
+    }
+    let groups: Vec<(String, String)> = names
+        .iter()
+        .filter_map(|n| attached_to(n).flatten().map(|g| (n.clone(), g)))
+        .collect();
+    if groups.len() == names.len() {
+        DenyLayer::Group(groups)
+    } else {
+        DenyLayer::Identity(raw)
+    }
+}
+
+/// The finding for a refusal granting cannot fix, with the layer's own evidence and advice.
+fn denied_finding(denied: &[&ActionDecision], user: &str, policies: &Policies) -> Finding {
+    let actions = "ses:SendEmail / ses:SendRawEmail";
+    match deny_layer(denied, policies) {
+        DenyLayer::Identity(names) => {
+            let by = names.join(", ");
+            Finding::new(
+                Code::PermissionExplicitlyDenied,
+                Severity::Error,
+                format!("Sending is explicitly denied to {user} by {by}"),
+            )
+            .explain(
+                "A Deny statement in the user's own policies overrides every Allow, so attaching \
+                 AmazonSESFullAccess cannot fix this. Remove or narrow the Deny statement, or send \
+                 with a user it does not apply to.",
+            )
+            .evidence("layer", "identity policy")
+            .fix(Fix::manual(format!(
+                "Remove the Deny on {actions} from {by}"
+            )))
+        }
+        DenyLayer::Group(pairs) => {
+            let by: Vec<String> = pairs
+                .iter()
+                .map(|(p, g)| format!("{p} of group {g}"))
+                .collect();
+            let by = by.join(", ");
+            let mut f = Finding::new(
+                Code::PermissionExplicitlyDenied,
+                Severity::Error,
+                format!("Sending is explicitly denied to {user} by {by}"),
+            )
+            .explain(
+                "The Deny is in a policy of a group the user is in, so it applies to every member \
+                 and overrides every Allow: granting cannot fix it. Remove or narrow the Deny in \
+                 the group's policy (it affects the whole group), or take the user out of the \
+                 group.",
+            )
+            .evidence("layer", "group policy");
+            for (policy, group) in &pairs {
+                f = f.fix(
+                    Fix::manual(format!(
+                        "Remove the Deny on {actions} from {policy} of group {group}, or take {user} out of group {group}"
+                    ))
+                    .command(format!(
+                        "aws iam remove-user-from-group --group-name {group} --user-name {user}"
+                    )),
+                );
+            }
+            f
+        }
+        DenyLayer::Boundary { policies, explicit } => {
+            let boundary = match policies.as_slice() {
+                [] => "its permissions boundary".to_owned(),
+                names => format!("its permissions boundary {}", names.join(", ")),
+            };
+            let title = if explicit {
+                format!("Sending is explicitly denied to {user} by {boundary}")
+            } else {
+                format!("Sending is outside {user}'s permissions boundary: {boundary} does not allow it")
+            };
+            Finding::new(Code::PermissionExplicitlyDenied, Severity::Error, title)
+                .explain(
+                    "A permissions boundary caps what the user's policies may grant: an action it \
+                     denies, or does not allow, is refused whatever the policies allow, so \
+                     granting (AmazonSESFullAccess included) cannot fix this. Whoever set the \
+                     boundary meant to cap this user: ask them.",
+                )
+                .evidence("layer", "permissions boundary")
+                .fix(Fix::manual(format!(
+                    "Allow {actions} in the boundary policy ({boundary}), or remove the boundary if it no longer applies (aws iam delete-user-permissions-boundary / delete-role-permissions-boundary)"
+                )))
+        }
+        DenyLayer::OrganizationScp => Finding::new(
+            Code::PermissionExplicitlyDenied,
+            Severity::Error,
+            format!("Sending is denied to {user} by an organization service control policy (SCP)"),
+        )
+        .explain(
+            "An SCP of the AWS Organization caps every principal of the account, the root user \
+             included: nothing in this account can override it, and granting cannot fix it. Only \
+             the organization's management account can change it.",
+        )
+        .evidence("layer", "organization SCP")
+        .fix(Fix::manual(format!(
+            "Ask the organization's administrator to allow {actions} in the SCP that covers this account (AWS Organizations > Policies > Service control policies), or send from an account it does not cover"
+        ))),
+        DenyLayer::Unknown => {
+            let source = "a permissions boundary or an organization SCP (no identity policy of the user matched)";
+            Finding::new(
+                Code::PermissionExplicitlyDenied,
+                Severity::Error,
+                format!("Sending is explicitly denied to {user} by {source}"),
+            )
+            .explain(
+                "An explicit Deny overrides every Allow, so attaching AmazonSESFullAccess cannot \
+                 fix this. No policy of the user matched, so it is in a permissions boundary or \
+                 an organization SCP.",
+            )
+            .evidence("layer", "permissions boundary or organization SCP")
+            .fix(Fix::manual(format!(
+                "Remove the Deny on {actions} from the user's permissions boundary, or ask the organization's administrator about its SCPs"
+            )))
+        }
+    }
+}
+
 fn send_only_document(resources: &[String]) -> String {
+    // SES also authorises SendEmail against the configuration set a message names (or the
+    // identity's default one), so the account's configuration sets where the identities are go
+    // with them: otherwise a mailer that sets one is refused with this very policy.
+    let mut all: Vec<String> = resources.to_vec();
+    for r in resources {
+        if let Some((region_account, _)) = r.rsplit_once(":identity/") {
+            let sets = format!("{region_account}:configuration-set/*");
+            if !all.contains(&sets) {
+                all.push(sets);
+            }
+        }
+    }
     serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{
             "Sid": "SesDoctorSend",
             "Effect": "Allow",
             "Action": SEND_ACTIONS,
-            "Resource": resources,
+            "Resource": all,
         }]
     })
     .to_string()
+}
+
+/// The identities a send-only grant covers, in words.
+fn scope_text(resources: &[String]) -> String {
+    let names: Vec<&str> = resources
+        .iter()
+        .filter_map(|r| r.rsplit_once(":identity/").map(|(_, name)| name))
+        .collect();
+    match names.as_slice() {
+        ["*"] => "the account's identities".to_owned(),
+        [one] => (*one).to_owned(),
+        [first, other] => format!("{first} and {other}"),
+        [first, rest @ ..] => format!("{first} and {} more identities", rest.len()),
+        [] => "no identity".to_owned(),
+    }
 }
 
 /// Grant the permission (with consent), then wait for IAM to show it: IAM is eventually
@@ -580,7 +831,7 @@ async fn apply_grant(
             format!("aws iam attach-{kind}-policy --{kind}-name {name} --policy-arn {FULL_ACCESS_ARN}"),
         ),
         PolicyChoice::SendOnly => (
-            format!("Put an inline policy '{SEND_ONLY_POLICY_NAME}' allowing only ses:SendEmail and ses:SendRawEmail on {user}"),
+            format!("Let {user} send from {} only (inline policy {SEND_ONLY_POLICY_NAME})", scope_text(resources)),
             format!(
                 "aws iam put-{kind}-policy --{kind}-name {name} --policy-name {SEND_ONLY_POLICY_NAME} --policy-document '{}'",
                 send_only_document(resources)
@@ -598,7 +849,13 @@ async fn apply_grant(
         fix.description
             .push_str(" (needs admin credentials: --admin-profile)");
     }
-    match input.consent.decide(&format!("{}?", fix.description))? {
+    let question = format!("{}?", fix.description);
+    if input.policy == PolicyChoice::SendOnly {
+        fix.description.push_str(&format!(
+            ". Enough to send; a mailer's own connection test may need more ({MAILER_TESTS_NEED}): allow those too, or use --policy full-access"
+        ));
+    }
+    match input.consent.decide(&question)? {
         Decision::Leave(status) => fix.status = status,
         Decision::Apply => match grant(&input.iam.iam(), user, input.policy, resources).await {
             Err(message) => {
@@ -680,7 +937,7 @@ pub fn grant_description(policy: PolicyChoice) -> &'static str {
     match policy {
         PolicyChoice::FullAccess => "AmazonSESFullAccess",
         PolicyChoice::SendOnly => {
-            "an inline policy allowing only ses:SendEmail and ses:SendRawEmail"
+            "an inline policy allowing only ses:SendEmail and ses:SendRawEmail from the account's identities"
         }
     }
 }
@@ -762,6 +1019,7 @@ async fn probe_fallback(
             .send()
             .await;
         let mut sources = Vec::new();
+        let mut blocked_by = Vec::new();
         let decision = match &result {
             Ok(_) => Verdict::Allowed,
             Err(e) => match e.code() {
@@ -770,6 +1028,7 @@ async fn probe_fallback(
                     notes.push(format!("{action}: {said}"));
                     // SES names an explicit Deny, and where it is, in its own words: granting
                     // cannot fix that, so it must not read as a missing permission.
+                    blocked_by = blockers_named_in(said);
                     match explicit_deny_in(said) {
                         Some(layer) => {
                             sources.push(layer);
@@ -803,6 +1062,7 @@ async fn probe_fallback(
             action,
             decision,
             sources,
+            blocked_by,
         });
     }
     let policies = Policies {
@@ -814,16 +1074,32 @@ async fn probe_fallback(
         finding = finding.evidence("SES answered", note);
     }
     if finding.code == Code::PermissionMissing {
-        finding = finding.fix(
-            Fix::manual(format!(
+        let (kind, name) = (user.kind(), user.name());
+        let fix = match input.policy {
+            PolicyChoice::FullAccess => Fix::manual(format!(
                 "With admin credentials, attach AmazonSESFullAccess to {user}"
             ))
             .command(format!(
-                "aws iam attach-{0}-policy --{0}-name {1} --policy-arn {FULL_ACCESS_ARN}",
-                user.kind(),
-                user.name()
+                "aws iam attach-{kind}-policy --{kind}-name {name} --policy-arn {FULL_ACCESS_ARN}"
             )),
-        );
+            PolicyChoice::SendOnly => {
+                let resources = resource_arns(
+                    partition_of(&input.caller.arn),
+                    &input.caller.account,
+                    input.region,
+                    input.identities,
+                );
+                Fix::manual(format!(
+                    "With admin credentials, let {user} send from {} only (inline policy {SEND_ONLY_POLICY_NAME}). Enough to send; a mailer's own connection test may need more ({MAILER_TESTS_NEED})",
+                    scope_text(&resources)
+                ))
+                .command(format!(
+                    "aws iam put-{kind}-policy --{kind}-name {name} --policy-name {SEND_ONLY_POLICY_NAME} --policy-document '{}'",
+                    send_only_document(&resources)
+                ))
+            }
+        };
+        finding = finding.fix(fix);
     }
     step.push(finding);
     step.push(
@@ -861,12 +1137,44 @@ fn explicit_deny_in(message: &str) -> Option<String> {
     })
 }
 
+/// The layers above the identity policies that an AccessDenied message names: "… in a
+/// permissions boundary", "because no permissions boundary allows …", the same for "service
+/// control policy".
+fn blockers_named_in(message: &str) -> Vec<Blocker> {
+    let lower = message.to_ascii_lowercase();
+    let mut found = Vec::new();
+    if lower.contains("permissions boundary") {
+        found.push(Blocker::PermissionsBoundary);
+    }
+    if lower.contains("service control policy") {
+        found.push(Blocker::OrganizationScp);
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn ses_words_name_the_layer_of_an_explicit_deny() {
+        // AWS's AccessDenied texts ("Troubleshooting access denied error messages", IAM User
+        // Guide): the layer is named after "in" or "no".
+        assert_eq!(
+            blockers_named_in("User: arn:aws:iam::1:user/u is not authorized to perform: ses:SendRawEmail with an explicit deny in a permissions boundary"),
+            [Blocker::PermissionsBoundary]
+        );
+        assert_eq!(
+            blockers_named_in("User: u is not authorized to perform: ses:SendEmail because no permissions boundary allows the ses:SendEmail action"),
+            [Blocker::PermissionsBoundary]
+        );
+        assert_eq!(
+            blockers_named_in("… with an explicit deny in a service control policy"),
+            [Blocker::OrganizationScp]
+        );
+        assert!(
+            blockers_named_in("… with an explicit deny in an identity-based policy").is_empty()
+        );
         assert_eq!(
             explicit_deny_in("User: arn:aws:iam::1:user/u is not authorized to perform: ses:SendEmail on resource: arn:aws:ses:eu-west-1:1:identity/x with an explicit deny in an identity-based policy").as_deref(),
             Some("an identity-based policy")
@@ -886,6 +1194,7 @@ mod tests {
             action,
             decision,
             sources: sources.iter().map(|s| s.to_string()).collect(),
+            blocked_by: Vec::new(),
         }
     }
 
@@ -961,15 +1270,114 @@ mod tests {
     }
 
     #[test]
+    fn each_layer_that_denies_is_named_with_its_own_advice() {
+        let listed = Policies {
+            lines: vec![
+                "own (inline)".into(),
+                "NoMail (inline in group contractors)".into(),
+            ],
+            ..Default::default()
+        };
+        let layer = |f: &Finding| {
+            f.evidence
+                .iter()
+                .find(|e| e.label == "layer")
+                .unwrap()
+                .value
+                .clone()
+        };
+        let group = judge(
+            &[d(
+                "ses:SendEmail",
+                Verdict::ExplicitDeny,
+                &["NoMail (group)"],
+            )],
+            "u",
+            &listed,
+        );
+        assert_eq!(layer(&group), "group policy");
+        assert!(
+            group.title.contains("NoMail of group contractors"),
+            "{}",
+            group.title
+        );
+        assert!(group.fixes[0]
+            .command
+            .as_deref()
+            .unwrap()
+            .contains("remove-user-from-group --group-name contractors --user-name u"));
+        let mut capped = d(
+            "ses:SendEmail",
+            Verdict::ExplicitDeny,
+            &["SesCap (user-managed)"],
+        );
+        capped.blocked_by = vec![Blocker::PermissionsBoundary];
+        let boundary = judge(&[capped.clone()], "u", &listed);
+        assert_eq!(layer(&boundary), "permissions boundary");
+        assert!(
+            boundary.title.contains("its permissions boundary SesCap"),
+            "{}",
+            boundary.title
+        );
+        // A boundary that only fails to allow: not fixable by granting either.
+        capped.decision = Verdict::ImplicitDeny;
+        capped.sources.clear();
+        let outside = judge(&[capped], "u", &listed);
+        assert_eq!(outside.code, Code::PermissionExplicitlyDenied);
+        assert!(
+            outside.title.contains("outside u's permissions boundary"),
+            "{}",
+            outside.title
+        );
+        let mut scp = d("ses:SendRawEmail", Verdict::ExplicitDeny, &[]);
+        scp.blocked_by = vec![Blocker::OrganizationScp];
+        let org = judge(&[scp], "u", &listed);
+        assert_eq!(layer(&org), "organization SCP");
+        assert!(org.fixes[0]
+            .description
+            .contains("organization's administrator"));
+        let own = judge(
+            &[d("ses:SendEmail", Verdict::ExplicitDeny, &["own (user)"])],
+            "u",
+            &listed,
+        );
+        assert_eq!(layer(&own), "identity policy");
+    }
+
+    #[test]
     fn send_only_policy_names_the_identities() {
-        let arns = resource_arns("111122223333", "eu-west-1", &["example.com".into()]);
+        let arns = resource_arns(
+            "aws",
+            "111122223333",
+            "eu-west-1",
+            &["example.com".into(), "a@example.com".into()],
+        );
         assert_eq!(
             arns,
-            vec!["arn:aws:ses:eu-west-1:111122223333:identity/example.com"]
+            vec![
+                "arn:aws:ses:eu-west-1:111122223333:identity/example.com",
+                "arn:aws:ses:eu-west-1:111122223333:identity/a@example.com"
+            ]
         );
         let doc: serde_json::Value = serde_json::from_str(&send_only_document(&arns)).unwrap();
         assert_eq!(doc["Statement"][0]["Action"][1], "ses:SendRawEmail");
-        assert_eq!(resource_arns("1", "r", &[]), vec!["*"]);
+        assert_eq!(
+            doc["Statement"][0]["Resource"][2],
+            "arn:aws:ses:eu-west-1:111122223333:configuration-set/*"
+        );
+        assert_eq!(doc["Statement"][0]["Resource"].as_array().unwrap().len(), 3);
+        assert_eq!(scope_text(&arns), "example.com and a@example.com");
+        assert_eq!(scope_text(&arns[..1]), "example.com");
+        // Unknown identities: the account's, never `*`.
+        let any = resource_arns("aws-cn", "111122223333", "*", &[]);
+        assert_eq!(any, vec!["arn:aws-cn:ses:*:111122223333:identity/*"]);
+        assert_eq!(scope_text(&any), "the account's identities");
+        assert_eq!(partition_of("arn:aws-us-gov:iam::1:user/u"), "aws-us-gov");
+        assert_eq!(partition_of("garbage"), "aws");
+        assert_eq!(
+            account_of("arn:aws:iam::111122223333:user/u"),
+            Some("111122223333")
+        );
     }
 
     mod concurrency {

@@ -512,17 +512,21 @@ async fn root_keys_are_replaced_by_a_new_iam_user() {
     let new = new_keys_in(&home, "mailer");
     out.assert_no_secret(&new.secret_access_key);
     // The user exists, may send, and owns the key now in the profile.
-    let attached = account
+    // Send-only, on the account's identities (the region is not known when the user is made).
+    let policy = account
         .iam()
-        .list_attached_user_policies()
+        .get_user_policy()
         .user_name("ses-sender")
+        .policy_name("ses-doctor-send")
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        attached.attached_policies()[0].policy_arn(),
-        Some(FULL_ACCESS)
+    let document = crate::permissions::percent_decode(policy.policy_document());
+    assert!(
+        document.contains(&format!("arn:aws:ses:*:{}:identity/*", account.id)),
+        "{document}"
     );
+    assert!(!document.contains("\"Resource\":\"*\""), "{document}");
     assert_eq!(
         key_states(&account, "ses-sender").await,
         vec![(new.access_key_id.clone(), "Active".into())]

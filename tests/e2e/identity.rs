@@ -173,6 +173,52 @@ async fn wrong_secret_pinned_with_admin_credentials() {
 }
 
 #[tokio::test]
+async fn an_sts_endpoint_of_another_region_is_not_a_wrong_secret() {
+    // A host whose environment sends STS to eu-west-1's regional endpoint (an interface
+    // endpoint, or "use the regional STS" advice), while the profile's region, which the
+    // request is signed for, is us-east-1: STS refuses the credential scope. The key and its
+    // secret are right.
+    let account = emulator().new_account();
+    let keys = healthy_sender(&account, "mailer", "us-east-1").await;
+    let home = home_with(&account, &keys.access_key_id, &keys.secret_access_key);
+    let sts = format!(
+        "{}/_endpoint/sts.eu-west-1.amazonaws.com",
+        account.endpoint()
+    );
+
+    let out = home
+        .for_account(&account)
+        .env("AWS_ENDPOINT_URL_STS", &sts)
+        .args(json_args("mailer"))
+        .args(["--admin-profile", "admin", "--yes"])
+        .secret(&keys.secret_access_key)
+        .secret(&account.admin.secret_access_key)
+        .run();
+    let report = out.assert_code(1).report();
+    let codes = report.codes();
+    assert!(codes.contains(&"signing-region-mismatch"), "{codes:?}");
+    // Not the misdiagnosis it replaces, and no key repaired that was never broken.
+    assert!(!codes.contains(&"signature-mismatch"), "{codes:?}");
+    let f = report.finding("signing-region-mismatch");
+    assert_eq!(f.severity, Severity::Error);
+    assert_eq!(f.evidence("signed for"), "us-east-1");
+    assert!(
+        f.evidence("AWS said")
+            .contains("Credential should be scoped to a valid region, not 'us-east-1'"),
+        "{}",
+        f.all_evidence()
+    );
+    let listed = account
+        .iam()
+        .list_access_keys()
+        .user_name("mailer")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.access_key_metadata().len(), 1, "a new key was made");
+}
+
+#[tokio::test]
 async fn deleted_key() {
     let account = emulator().new_account();
     let keys = account.create_user_with_key("mailer").await;

@@ -383,7 +383,8 @@ async fn no_permission(account: &Account) -> Keys {
     keys
 }
 
-async fn attached(account: &Account) -> Vec<String> {
+/// The mailer's policies: managed ones by ARN, inline ones as "NAME (inline)".
+async fn granted(account: &Account) -> Vec<String> {
     let out = account
         .iam()
         .list_attached_user_policies()
@@ -391,11 +392,27 @@ async fn attached(account: &Account) -> Vec<String> {
         .send()
         .await
         .unwrap();
+    let inline = account
+        .iam()
+        .list_user_policies()
+        .user_name("mailer")
+        .send()
+        .await
+        .unwrap();
     out.attached_policies()
         .iter()
         .filter_map(|p| p.policy_arn().map(str::to_owned))
+        .chain(
+            inline
+                .policy_names()
+                .iter()
+                .map(|n| format!("{n} (inline)")),
+        )
         .collect()
 }
+
+/// The grant ses-doctor proposes by default, as asked.
+const GRANT: &str = "Let mailer send from example.com only (inline policy ses-doctor-send)";
 
 /// The value of `key` in `[profile]` of a credentials file, read independently of ses-doctor.
 fn profile_value(text: &str, profile: &str, key: &str) -> Option<String> {
@@ -483,7 +500,7 @@ async fn the_diagnosis_is_on_screen_before_the_only_question_and_the_fixes_follo
     for shown in [
         "✗ mailer is not allowed ses:SendEmail or ses:SendRawEmail [permission-missing]",
         "ses-doctor can fix this:",
-        "1. Attach AmazonSESFullAccess to mailer",
+        &format!("1. {GRANT}"),
     ] {
         let at = before.find(shown);
         assert!(
@@ -502,12 +519,13 @@ async fn the_diagnosis_is_on_screen_before_the_only_question_and_the_fixes_follo
         .assert_shows("After the fixes")
         .assert_shows("✓ now: IAM allows both actions")
         .assert_shows("was: mailer is not allowed ses:SendEmail or ses:SendRawEmail");
-    assert_eq!(attached(&account).await, vec![FULL_ACCESS.to_owned()]);
+    assert_eq!(
+        granted(&account).await,
+        vec!["ses-doctor-send (inline)".to_owned()]
+    );
     // Approved together: the fix itself was not asked again.
     assert!(
-        !ended
-            .text()
-            .contains("Attach AmazonSESFullAccess to mailer? ["),
+        !ended.text().contains(&format!("{GRANT}? [")),
         "{}",
         ended.text()
     );
@@ -526,7 +544,7 @@ async fn an_80_column_terminal_gets_whole_lines_and_no_spinner_is_left() {
     );
     term.one_by_one();
     term.answer("Set the region of profile 'mailer' to eu-west-1", false);
-    term.answer("Attach AmazonSESFullAccess to mailer?", false);
+    term.answer(&format!("{GRANT}?"), false);
     let ended = term.finish();
     ended.assert_code(1);
     // Every line the run wrote, as it was drawn (a spinner redraws its line after a CR; padding
@@ -624,12 +642,12 @@ async fn a_declined_grant_is_left_and_reported_as_declined() {
         &[&keys.secret_access_key, &account.admin.secret_access_key],
     );
     term.one_by_one();
-    term.answer("Attach AmazonSESFullAccess to mailer?", false);
+    term.answer(&format!("{GRANT}?"), false);
     let ended = term.finish();
     ended
         .assert_code(1)
-        .assert_shows("declined: Attach AmazonSESFullAccess to mailer");
-    assert!(attached(&account).await.is_empty());
+        .assert_shows(&format!("declined: {GRANT}"));
+    assert!(granted(&account).await.is_empty());
 }
 
 #[tokio::test]
@@ -800,14 +818,16 @@ async fn without_a_terminal_nothing_waits_for_stdin() {
     let report = output.assert_code(1).report();
     let fix = &report.finding("permission-missing").fixes[0];
     assert_eq!(fix.status, FixStatus::Proposed, "{}", output.both());
-    assert_eq!(
-        fix.command.as_deref(),
-        Some(
-            "aws iam attach-user-policy --user-name mailer --policy-arn arn:aws:iam::aws:policy/AmazonSESFullAccess"
-        )
+    assert!(
+        fix.command
+            .as_deref()
+            .unwrap()
+            .starts_with("aws iam put-user-policy --user-name mailer --policy-name ses-doctor-send --policy-document '"),
+        "{:?}",
+        fix.command
     );
     assert_eq!(report.summary.fixes_applied, 0);
-    assert!(attached(&account).await.is_empty());
+    assert!(granted(&account).await.is_empty());
     assert_eq!(std::fs::read(home.config_file()).unwrap(), config);
     assert_eq!(std::fs::read(home.credentials_file()).unwrap(), credentials);
 }
@@ -826,18 +846,18 @@ async fn a_key_typed_ahead_never_answers_the_next_question() {
     term.expect("Set the region of profile 'mailer' to eu-west-1");
     // "n" answers; the Enter after it must not answer the next question by default.
     term.type_keys("n\r");
-    term.expect("Attach AmazonSESFullAccess to mailer?");
+    term.expect(&format!("{GRANT}?"));
     std::thread::sleep(Duration::from_secs(1));
     assert!(
-        attached(&account).await.is_empty(),
+        granted(&account).await.is_empty(),
         "the stray Enter approved a change the user never saw"
     );
     term.type_keys("n");
     let ended = term.finish();
     ended
         .assert_code(1)
-        .assert_shows("declined: Attach AmazonSESFullAccess to mailer");
-    assert!(attached(&account).await.is_empty());
+        .assert_shows(&format!("declined: {GRANT}"));
+    assert!(granted(&account).await.is_empty());
     assert_eq!(std::fs::read_to_string(home.config_file()).unwrap(), CONFIG);
 }
 

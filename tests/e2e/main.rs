@@ -10,6 +10,7 @@ mod commands;
 mod contract;
 mod crash;
 mod emulator_smoke;
+mod endpoints;
 mod explain;
 mod faults;
 mod files;

@@ -238,21 +238,16 @@ async fn a_role_without_permission_is_granted_it() {
         .command
         .as_deref()
         .unwrap()
-        .contains("attach-role-policy --role-name Bare"));
+        .contains("put-role-policy --role-name Bare --policy-name ses-doctor-send"));
     run(true).assert_code(0);
-    let attached = account
+    let inline = account
         .iam()
-        .list_attached_role_policies()
+        .list_role_policies()
         .role_name("Bare")
         .send()
         .await
         .unwrap();
-    let arns: Vec<&str> = attached
-        .attached_policies()
-        .iter()
-        .filter_map(|p| p.policy_arn())
-        .collect();
-    assert_eq!(arns, [FULL_ACCESS]);
+    assert_eq!(inline.policy_names(), ["ses-doctor-send"]);
     let report = run(false).assert_code(0).report();
     assert!(report
         .finding("permission-granted")

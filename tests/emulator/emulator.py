@@ -207,7 +207,11 @@ Differences from stock moto 5.2.1, one patch function each (see ``PATCHES``):
     sts_web_identity             AssumeRoleWithWebIdentity taken unsigned; the
                                  credentials are for the role ARN's account
     iam_resources                resource ARNs in IAM/SES AccessDenied messages
-    iam_simulate_principal_policy  for a user, group or role ARN
+    iam_simulate_principal_policy  for a user, group or role ARN, with its
+                                 permissions boundary (PermissionsBoundaryDecisionDetail)
+    user_permissions_boundary    Put/DeleteUserPermissionsBoundary; boundaries of
+                                 users and roles enforced on API calls (AccessDenied
+                                 "... in a permissions boundary"; not on SMTP)
     sesv2_list_identities_route  POST /v2/email/list-identities
     sesv2_get_account
     sesv2_identity_verification  identities start pending; a verified domain
@@ -230,6 +234,13 @@ Differences from stock moto 5.2.1, one patch function each (see ``PATCHES``):
     (front end)                  opt-in region not enabled for the account ->
                                  InvalidClientTokenId / UnrecognizedClientException
     (front end)                  hanging regions (per account and region)
+    (front end)                  regional endpoints: a path /_endpoint/<AWS host>/...
+                                 stands for a request to that host (an
+                                 AWS_ENDPOINT_URL_STS or profile endpoint_url
+                                 of http://HOST:PORT/_endpoint/sts.eu-west-1.amazonaws.com);
+                                 signed for another region than the host's ->
+                                 SignatureDoesNotMatch "Credential should be
+                                 scoped to a valid region, not 'R'. "
     (front end)                  IAM propagation delay: a new key is refused for
                                  N seconds -> InvalidClientTokenId /
                                  UnrecognizedClientException
@@ -548,12 +559,18 @@ def signature_mismatch(message: str | None = None) -> AuthError:
     )
 
 
-def access_denied(principal_arn: str, action: str, resource: str, explicit: bool) -> AuthError:
+def access_denied(
+    principal_arn: str, action: str, resource: str, explicit: bool, layer: str = "identity-based policy"
+) -> AuthError:
+    """AWS's AccessDenied, naming the layer that decided: "an identity-based policy" or "a
+    permissions boundary" ("with an explicit deny in a permissions boundary", "because no
+    permissions boundary allows the ... action")."""
     on_resource = f" on resource: {resource}" if resource and resource != "*" else ""
+    article = "an" if layer[0] in "aeiou" else "a"
     reason = (
-        "with an explicit deny in an identity-based policy"
+        f"with an explicit deny in {article} {layer}"
         if explicit
-        else f"because no identity-based policy allows the {action} action"
+        else f"because no {layer} allows the {action} action"
     )
     return AuthError(
         "AccessDenied",
@@ -768,6 +785,66 @@ def user_policies(account_id: str, user_name: str) -> list[SourcePolicy]:
         ]
         result += [_managed(p) for p in list(group.managed_policies.values())]
     return result
+
+
+def boundary_policy(account_id: str, kind: str, name: str) -> SourcePolicy | None:
+    """The permissions boundary of a user or role, when it has one."""
+    backend = iam_backends[account_id][PARTITION]
+    entity = backend.get_user(name) if kind == "user" else backend.get_role(name)
+    arn = getattr(entity, "permissions_boundary_arn", None)
+    if not arn:
+        return None
+    return _managed(backend.get_policy(arn))
+
+
+@dataclass
+class Bounded:
+    decision: Decision
+    # None: no boundary; else whether the boundary allows the action.
+    allowed_by_boundary: bool | None
+
+
+def evaluate_bounded(
+    policies: list[SourcePolicy],
+    boundary: SourcePolicy | None,
+    action: str,
+    resource: str,
+    variables: dict[str, str] | None = None,
+    context: dict[str, list[str]] | None = None,
+) -> Bounded:
+    """IAM with a permissions boundary: the action must be allowed by the identity
+    policies and by the boundary; a Deny in either wins."""
+    decision = evaluate(policies, action, resource, variables, context)
+    if boundary is None:
+        return Bounded(decision, None)
+    capped = evaluate([boundary], action, resource, variables, context)
+    if capped.decision == "explicitDeny":
+        own = decision.matched if decision.decision == "explicitDeny" else []
+        return Bounded(Decision("explicitDeny", own + capped.matched, capped.missing_context), False)
+    if capped.decision != "allowed":
+        if decision.decision == "explicitDeny":
+            return Bounded(decision, False)
+        return Bounded(Decision("implicitDeny", [], capped.missing_context), False)
+    return Bounded(decision, True)
+
+
+def patch_user_permissions_boundary() -> None:
+    """iam:PutUserPermissionsBoundary / DeleteUserPermissionsBoundary, which moto 5.2.1
+    lacks for users (it has them for roles). The boundary is enforced and simulated
+    (``evaluate_bounded``)."""
+
+    def put_user_permissions_boundary(self: IAMResponse) -> Any:
+        user = self.backend.get_user(self._get_param("UserName"))
+        user.permissions_boundary_arn = self._get_param("PermissionsBoundary")
+        return core_responses.ActionResult({})
+
+    def delete_user_permissions_boundary(self: IAMResponse) -> Any:
+        user = self.backend.get_user(self._get_param("UserName"))
+        user.permissions_boundary_arn = None
+        return core_responses.ActionResult({})
+
+    IAMResponse.put_user_permissions_boundary = put_user_permissions_boundary
+    IAMResponse.delete_user_permissions_boundary = delete_user_permissions_boundary
 
 
 def group_policies(account_id: str, group_name: str) -> list[SourcePolicy]:
@@ -1106,15 +1183,25 @@ def patch_policy_evaluation() -> None:
             return
         if isinstance(key, access_control.IAMUserAccessKey):
             policies = user_policies(self.account_id, key._owner_user_name)
+            boundary = boundary_policy(self.account_id, "user", key._owner_user_name)
             variables = {"aws:username": key._owner_user_name}
         else:  # assumed role
             policies = role_policies(self.account_id, key._owner_role_name)
+            boundary = boundary_policy(self.account_id, "role", key._owner_role_name)
             variables = {}
         context = {"aws:requestedregion": [self._region], **ses_send_context(self._action)}
-        decision = evaluate(policies, self._action, resource, variables, context)
+        bounded = evaluate_bounded(policies, boundary, self._action, resource, variables, context)
+        decision = bounded.decision
         if decision.decision != "allowed":
+            identity = evaluate(policies, self._action, resource, variables, context)
+            # The layer AWS names: the identity policies' own Deny first, then the boundary.
+            layer = (
+                "permissions boundary"
+                if bounded.allowed_by_boundary is False and identity.decision != "explicitDeny"
+                else "identity-based policy"
+            )
             raise access_denied(
-                key.arn, self._action, resource, decision.decision == "explicitDeny"
+                key.arn, self._action, resource, decision.decision == "explicitDeny", layer
             )
 
     access_control.IAMRequestBase.check_action_permitted = check_action_permitted
@@ -1406,6 +1493,7 @@ def patch_iam_simulate_principal_policy() -> None:
             raise IAMException("InvalidInput", f"Invalid ARN: {source_arn}")
         account_id, kind, name = match.groups()
         variables: dict[str, str] = {}
+        boundary = None
         try:
             if kind == "user":
                 policies = user_policies(account_id, name)
@@ -1414,6 +1502,8 @@ def patch_iam_simulate_principal_policy() -> None:
                 policies = group_policies(account_id, name)
             else:
                 policies = role_policies(account_id, name)
+            if kind != "group":
+                boundary = boundary_policy(account_id, kind, name)
         except NotFoundException:
             raise NotFoundException(f"The {kind} with name {name} cannot be found.") from None
 
@@ -1426,12 +1516,22 @@ def patch_iam_simulate_principal_policy() -> None:
         severity = {"allowed": 0, "implicitDeny": 1, "explicitDeny": 2}
         results = []
         for action in actions:
-            per_resource = [
-                (resource, evaluate(policies, action, resource, variables, context))
+            bounded = [
+                (resource, evaluate_bounded(policies, boundary, action, resource, variables, context))
                 for resource in resources
             ]
+            per_resource = [(resource, b.decision) for resource, b in bounded]
             worst = max(per_resource, key=lambda item: severity[item[1].decision])[1]
             missing = sorted({k for _, d in per_resource for k in d.missing_context})
+            boundary_detail = (
+                {}
+                if boundary is None
+                else {
+                    "PermissionsBoundaryDecisionDetail": {
+                        "AllowedByPermissionsBoundary": all(b.allowed_by_boundary for _, b in bounded)
+                    }
+                }
+            )
             results.append(
                 {
                     "EvalActionName": action,
@@ -1439,6 +1539,7 @@ def patch_iam_simulate_principal_policy() -> None:
                     "EvalDecision": worst.decision,
                     "MatchedStatements": statements(worst),
                     "MissingContextValues": missing,
+                    **boundary_detail,
                     "ResourceSpecificResults": [
                         {
                             "EvalResourceName": resource,
@@ -1609,6 +1710,7 @@ def patch_managed_policy_cache() -> None:
 # Order matters where one patch wraps another's result.
 PATCHES: list[Callable[[], None]] = [
     patch_root_credentials,
+    patch_user_permissions_boundary,
     patch_inactive_keys_rejected,
     patch_signature_uses_raw_request,
     patch_clock_skew,
@@ -2436,7 +2538,7 @@ def request_protocol(environ: dict[str, Any], wire: WireRequest) -> tuple[str, s
     service = scope[3] if len(scope) > 3 else None
     if service is None and unsigned_sts_action(environ, wire):
         service = "sts"
-    if service == "ses" and wire.raw_uri.startswith("/v2/"):
+    if service == "ses" and environ.get("PATH_INFO", wire.raw_uri).startswith("/v2/"):
         service = "sesv2"
     if service:
         try:
@@ -2604,12 +2706,48 @@ def opt_in_region_disabled(environ: dict[str, Any], wire: WireRequest) -> tuple[
     return early_error(environ, wire, invalid_client_token())
 
 
+# Regional endpoints. The emulator serves every region from one address; a request
+# sent to http://HOST:PORT/_endpoint/<AWS host>/... stands for one sent to that AWS
+# host (sts.eu-west-1.amazonaws.com, email.us-west-2.amazonaws.com): the prefix is
+# signed like any path, and taken off before moto routes the request.
+ENDPOINT_PREFIX = re.compile(r"^/_endpoint/([A-Za-z0-9.-]+)(/.*)?$")
+ENDPOINT_HOST_ENVIRON_KEY = "ses_doctor.endpoint_host"
+REGIONAL_HOST = re.compile(r"^[a-z0-9-]+(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$")
+# Global endpoints sign for their partition's home region.
+GLOBAL_HOSTS = {"sts.amazonaws.com": "us-east-1", "iam.amazonaws.com": "us-east-1"}
+
+
+def endpoint_region(host: str) -> str | None:
+    """The region an AWS endpoint host belongs to, or None for a host that names none."""
+    host = host.lower()
+    if host in GLOBAL_HOSTS:
+        return GLOBAL_HOSTS[host]
+    match = REGIONAL_HOST.match(host)
+    return match.group(1) if match else None
+
+
+def signing_region_mismatch(environ: dict[str, Any], wire: WireRequest) -> tuple[int, dict[str, str], str] | None:
+    """AWS refuses a request whose SigV4 credential scope names another region than
+    the endpoint's, before it looks at the key: "Credential should be scoped to a
+    valid region, not 'us-east-1'. " (SignatureDoesNotMatch; aws/aws-sdk-java#1097
+    for SES, cloud-custodian/cloud-custodian#4874 for STS)."""
+    host = environ.get(ENDPOINT_HOST_ENVIRON_KEY)
+    signed = signing_region(environ)
+    expected = endpoint_region(host) if host else None
+    if expected is None or signed is None or signed == expected:
+        return None
+    return early_error(
+        environ, wire, signature_mismatch(f"Credential should be scoped to a valid region, not '{signed}'. ")
+    )
+
+
 def pre_dispatch_checks(environ: dict[str, Any], wire: WireRequest) -> tuple[int, dict[str, str], str] | None:
     """Checks that run before moto sees a request, one function each, in order.
     Returns a response to send, or None to let moto handle the request."""
     hang_if_region_hangs(environ, wire)
     for check in (
         missing_authentication,
+        signing_region_mismatch,
         long_term_key_with_session_token,
         web_identity_not_authorized,
         key_not_yet_propagated,
@@ -2647,6 +2785,10 @@ class EmulatorApp:
             return [data]
 
         raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or path
+        endpoint = ENDPOINT_PREFIX.match(path)
+        if endpoint is not None:  # signed with the prefix (raw_uri); routed without it
+            environ[ENDPOINT_HOST_ENVIRON_KEY] = endpoint.group(1)
+            environ["PATH_INFO"] = endpoint.group(2) or "/"
         account_id = account_of_key(access_key_from_authorization(environ.get("HTTP_AUTHORIZATION")))
         wire = WireRequest(environ["REQUEST_METHOD"], raw_uri, body, account_id)
         # Read by RequestHandler.date_time_string for the one Date header.
