@@ -315,6 +315,19 @@ pub fn rejected(said: &str, from: &str, to: &str, region: &str) -> Finding {
         .fix(Fix::manual(
             "Remove the Deny on ses:SendEmail / ses:SendRawEmail",
         ))
+    } else if (lower.contains("not authorized to perform") || lower.contains("accessdenied"))
+        && (lower.contains("permissions boundary") || lower.contains("service control policy"))
+    {
+        // A boundary or an SCP that leaves sending out: granting more cannot fix it.
+        Finding::new(
+            Code::PermissionExplicitlyDenied,
+            Severity::Error,
+            "SES rejected the test email: a permissions boundary or an organization SCP does not allow sending",
+        )
+        .explain("Whatever the user's own policies allow, the boundary or SCP must allow it too; see step 3.")
+        .fix(Fix::manual(
+            "Allow ses:SendEmail / ses:SendRawEmail in the user's permissions boundary (or the SCP)",
+        ))
     } else if lower.contains("not authorized to perform") || lower.contains("accessdenied") {
         Finding::new(
             Code::PermissionMissing,
@@ -322,7 +335,7 @@ pub fn rejected(said: &str, from: &str, to: &str, region: &str) -> Finding {
             "SES rejected the test email: the user may not send",
         )
         .explain("The user needs ses:SendEmail (API) or ses:SendRawEmail (SMTP); see step 3.")
-        .fix(Fix::manual("Grant AmazonSESFullAccess, or an inline policy allowing ses:SendEmail and ses:SendRawEmail"))
+        .fix(Fix::manual("Allow the user ses:SendEmail and ses:SendRawEmail on the identities it sends from (an inline policy; ses-doctor diagnose --admin-profile NAME puts one), or attach AmazonSESFullAccess"))
     } else if lower.contains("sending paused")
         || lower.contains("sendingpaused")
         || lower.contains("sending is paused")
@@ -973,6 +986,18 @@ fn offer_password(input: &TestEmailInput<'_>, password: &Secret) -> Result<(), F
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_boundary_that_leaves_sending_out_is_not_a_missing_grant() {
+        let f = rejected(
+            "AccessDeniedException: User: arn:aws:iam::1:user/u is not authorized to perform: ses:SendEmail on resource: arn:aws:ses:eu-west-1:1:identity/example.com because no permissions boundary allows the ses:SendEmail action",
+            "a@example.com",
+            SIMULATOR,
+            "eu-west-1",
+        );
+        assert_eq!(f.code, Code::PermissionExplicitlyDenied);
+        assert!(f.fixes[0].description.contains("boundary"));
+    }
 
     #[test]
     fn rejections_are_classified_from_ses_words() {
