@@ -472,7 +472,9 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-fn wrap(text: &str, width: usize) -> Vec<String> {
+/// Words into lines of at most `width` columns (colour codes take none); a word wider than the
+/// line is broken.
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     let mut used = 0;
